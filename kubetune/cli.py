@@ -1,0 +1,317 @@
+"""`kubetune`: validate and run Katib Experiments locally, and read their results."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from kubetune import leaderboard as lb
+
+DEFAULT_WORKDIR = os.environ.get("KUBETUNE_WORKDIR", ".kubetune/runs")
+
+
+class UserError(Exception):
+    """A problem the user can fix: printed without a traceback, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except UserError as e:
+        print(f"kubetune: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kubetune: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubetune", description=__doc__)
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check Experiments with Katib's webhook rules and lint Katib traps")
+    v.add_argument("files", nargs="+", help="Experiment YAML files (multi-document allowed)")
+    v.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    v.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("run", help="run an Experiment locally (resumes when its state exists)")
+    r.add_argument("file", help="Experiment YAML")
+    _workdir(r)
+    r.add_argument("--name", help="run under this metadata.name instead of the file's")
+    r.add_argument("--local-config", help="YAML mapping cluster paths/env/images to local ones (see docs/local-runs.md)")
+    r.add_argument("--set-path", action="append", default=[], metavar="MOUNT=DIR",
+                   help="map a volumeMount path to a local directory (repeatable)")
+    r.add_argument("--set-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="value for an env var sourced from a Secret/ConfigMap (repeatable)")
+    r.add_argument("--seed", type=int, help="seed for the search algorithm (default: its random_state setting)")
+    r.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    r.add_argument("--strict", action="store_true", help="refuse to run when lint finds a trap")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("status", help="experiment status (Katib's shape)")
+    s.add_argument("name")
+    _workdir(s)
+    s.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    s.set_defaults(func=cmd_status)
+
+    t = sub.add_parser("trials", help="all trials, best first")
+    t.add_argument("name")
+    _workdir(t)
+    t.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    t.set_defaults(func=cmd_trials)
+
+    b = sub.add_parser("best", help="the best trial: parameters and metrics")
+    b.add_argument("name")
+    _workdir(b)
+    b.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    b.set_defaults(func=cmd_best)
+
+    lg = sub.add_parser("logs", help="a trial's output")
+    lg.add_argument("name")
+    lg.add_argument("trial", help="trial name (or a unique suffix of it)")
+    _workdir(lg)
+    lg.set_defaults(func=cmd_logs)
+
+    d = sub.add_parser("dashboard", help="optuna-dashboard over the experiment's state (live)")
+    d.add_argument("name")
+    _workdir(d)
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8080)
+    d.set_defaults(func=cmd_dashboard)
+    return p
+
+
+def _workdir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", default=DEFAULT_WORKDIR,
+                   help=f"where experiment state lives (default {DEFAULT_WORKDIR}; env KUBETUNE_WORKDIR)")
+
+
+# -- validate ---------------------------------------------------------------------------------
+def cmd_validate(args) -> int:
+    from kubetune.spec import SpecError, check, load_experiments
+
+    out = lb.console()
+    failed = False
+    for f in args.files:
+        try:
+            experiments = load_experiments(f)
+        except SpecError as e:
+            print(str(e), file=sys.stderr)
+            failed = True
+            continue
+        except OSError as e:
+            print(f"{f}: {e.strerror or e}", file=sys.stderr)
+            failed = True
+            continue
+        for exp in experiments:
+            errors, warnings = check(exp)
+            for pr in errors + warnings:
+                label = "error" if pr in errors or args.strict else "warning"
+                print(f"{f}: {exp.name}: {label}: {pr}", file=sys.stderr)
+            bad = bool(errors) or (args.strict and bool(warnings))
+            failed |= bad
+            if not args.quiet and not bad:
+                out.print(f"{f}: {exp.name}: valid ({exp.algorithm.name}, {len(exp.parameters)} parameters"
+                          f"{', ' + str(len(warnings)) + ' warning(s)' if warnings else ''})")
+    return 1 if failed else 0
+
+
+# -- run --------------------------------------------------------------------------------------
+def _load_one(path: str, name: str | None = None):
+    from kubetune.spec import SpecError, experiment_from_dict, load_experiments
+
+    try:
+        experiments = load_experiments(path)
+    except SpecError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None
+    if len(experiments) > 1:
+        raise UserError(f"{path}: holds {len(experiments)} Experiments; `kubetune run` takes one per file")
+    exp = experiments[0]
+    if name:
+        raw = dict(exp.raw)
+        raw["metadata"] = {**(raw.get("metadata") or {}), "name": name}
+        exp = experiment_from_dict(raw, source=path)
+    return exp
+
+
+def cmd_run(args) -> int:
+    from kubetune.engine import EngineError, LocalEngine, LocalOverrides, TemplateError
+    from kubetune.engine.collector import CollectorError
+
+    exp = _load_one(args.file, args.name)
+    from kubetune.spec import check
+
+    errors, warnings = check(exp)
+    for w in warnings:
+        print(f"{args.file}: {'error' if args.strict else 'warning'}: {w}", file=sys.stderr)
+    if errors or (args.strict and warnings):
+        raise UserError(f"{args.file}: not run ({len(errors) + (len(warnings) if args.strict else 0)} problem(s) above)")
+    try:
+        overrides = LocalOverrides.load(args.local_config, args.set_path, args.set_env)
+        reporter = ConsoleReporter(exp, quiet=args.output == "json")
+        engine = LocalEngine(exp, args.workdir, overrides, reporter=reporter, seed=args.seed)
+        result = engine.run()
+    except (EngineError, TemplateError, CollectorError, ValueError) as e:
+        raise UserError(str(e)) from None
+    if args.output == "json":
+        print(lb.to_json({"name": result.name, "directory": str(result.directory), "status": result.status,
+                          "trials": [lb.trial_dict(t) for t in result.trials]}))
+    else:
+        out = lb.console()
+        out.print(lb.trials_table(result.trials, exp.objective.type, exp.metric_names, limit=20,
+                                  title=f"leaderboard: {exp.name} (objective {exp.objective.metric_name}, "
+                                        f"{exp.objective.type})"))
+        out.print(lb.status_table(result.status, exp.name))
+        out.print(f"state: {result.directory / 'state.db'}   logs: {result.directory / 'trials'}/<trial>/log")
+        out.print(f"next: kubetune best {exp.name} --workdir {args.workdir}  |  "
+                  f"kubetune dashboard {exp.name} --workdir {args.workdir}")
+    if result.interrupted:
+        return 130
+    return 0 if result.succeeded and result.status["currentOptimalTrial"]["bestTrialName"] else 1
+
+
+class ConsoleReporter:
+    """Live progress on stderr: one line per trial event, a status line every few seconds."""
+
+    TICK_SECONDS = 10.0
+
+    def __init__(self, exp, quiet: bool = False):
+        self.exp, self.quiet = exp, quiet
+        self.started_at = time.time()
+        self.last_tick = 0.0
+        self.err = lb.console(stderr=True)
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            self.err.print(text)
+
+    def started(self, trial) -> None:
+        params = " ".join(f"{k}={v}" for k, v in trial.assignments.items())
+        self._say(f"[cyan]start[/]  {trial.name}  {params}")
+
+    def finished(self, trial) -> None:
+        style = lb.STATE_STYLE.get(trial.state, "")
+        value = f"{self.exp.objective.metric_name}={lb._fmt(trial.objective)}" if trial.objective is not None else ""
+        detail = "" if trial.state == "Succeeded" else f"  ({trial.message.splitlines()[0] if trial.message else trial.reason})"
+        self._say(f"[{style}]{trial.state.lower():<8}[/] {trial.name}  {value}{detail}")
+
+    def resumed(self, reset: list[str], kept: int) -> None:
+        if kept or reset:
+            self._say(f"resuming: {kept} finished trial(s) kept, {len(reset)} interrupted trial(s) to re-run")
+
+    def tick(self, counts, best) -> None:
+        now = time.time()
+        if now - self.last_tick >= self.TICK_SECONDS:
+            self.last_tick = now
+            self._say(lb.progress_line(counts, best, self.exp.objective.metric_name, self.started_at))
+
+    def message(self, text: str) -> None:
+        self._say(text)
+
+
+# -- reading results ----------------------------------------------------------------------------
+def _open_state(args):
+    from kubetune.engine.state import ExperimentState, StateError
+
+    path = Path(args.workdir) / args.name / "state.db"
+    if not path.exists():
+        known = sorted(p.parent.name for p in Path(args.workdir).glob("*/state.db"))
+        raise UserError(f"no experiment {args.name!r} in {args.workdir}"
+                        + (f" (experiments there: {', '.join(known)})" if known else "; give --workdir"))
+    try:
+        return ExperimentState(path, readonly=True)
+    except StateError as e:
+        raise UserError(str(e)) from None
+
+
+def _context(args):
+    """(experiment row, trials, objective type, metric names) from the stored state alone."""
+    state = _open_state(args)
+    try:
+        exp = state.experiment()
+        trials = state.trials()
+    finally:
+        state.close()
+    objective = exp["spec"].get("objective") or {}
+    metric_names = [objective.get("objectiveMetricName", "objective")] + list(objective.get("additionalMetricNames") or [])
+    return exp, trials, objective.get("type", "maximize"), metric_names
+
+
+def cmd_status(args) -> int:
+    from kubetune.engine.status import experiment_status
+
+    exp, trials, objective_type, _ = _context(args)
+    status = experiment_status(exp, trials, objective_type)
+    if args.output == "json":
+        print(lb.to_json({"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+                          "metadata": {"name": exp["name"], "namespace": exp["namespace"]},
+                          "spec": exp["spec"], "status": status}))
+    else:
+        lb.console().print(lb.status_table(status, exp["name"]))
+    return 0
+
+
+def cmd_trials(args) -> int:
+    exp, trials, objective_type, metric_names = _context(args)
+    if args.output == "json":
+        print(lb.to_json([lb.trial_dict(t) for t in lb.ranked(trials, objective_type)]))
+    else:
+        lb.console().print(lb.trials_table(trials, objective_type, metric_names, title=f"trials of {exp['name']}"))
+    return 0
+
+
+def cmd_best(args) -> int:
+    from kubetune.engine.status import optimal_trial
+
+    exp, trials, objective_type, metric_names = _context(args)
+    best = optimal_trial(trials, objective_type)
+    if best is None:
+        raise UserError(f"experiment {exp['name']} has no trial with an objective value yet")
+    if args.output == "json":
+        print(lb.to_json(lb.trial_dict(best)))
+    else:
+        out = lb.console()
+        out.print(f"[bold]best trial[/]: {best.name}  ({metric_names[0]} = {lb._fmt(best.objective)}, {objective_type})")
+        for k, v in best.assignments.items():
+            out.print(f"  {k} = {v}")
+        for m, obs in best.observation.items():
+            out.print(f"  {m}: latest {obs.get('latest')}  min {obs.get('min')}  max {obs.get('max')}")
+        out.print(f"  log: {Path(args.workdir) / exp['name'] / 'trials' / best.name / 'log'}")
+    return 0
+
+
+def cmd_logs(args) -> int:
+    exp, trials, _, _ = _context(args)
+    matches = [t for t in trials if t.name == args.trial or t.name.endswith(args.trial)]
+    if len(matches) != 1:
+        names = ", ".join(t.name for t in (matches or trials)[:20])
+        raise UserError(f"trial {args.trial!r} {'is ambiguous' if matches else 'not found'} in {exp['name']} ({names})")
+    log = Path(args.workdir) / exp["name"] / "trials" / matches[0].name / "log"
+    if not log.exists():
+        raise UserError(f"{log}: no log yet (trial state {matches[0].state})")
+    with open(log, "rb") as f:
+        sys.stdout.buffer.write(f.read())
+    return 0
+
+
+def cmd_dashboard(args) -> int:
+    from kubetune.engine.dashboard import serve
+
+    state = _open_state(args)
+    state.close()
+    serve(Path(args.workdir) / args.name / "state.db", args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""The local engine: a Katib Experiment run on this machine, with Katib's semantics.
+
+One thread owns the state and makes every decision (the reconcile loop of Katib's experiment
+controller, folded with the trial controller); trial reader threads only parse output and post
+events. Per iteration: check termination (7.4), schedule (7.5), start trials whose GPUs are free,
+then apply the events that arrived (metrics -> early stopping, exits -> trial conditions).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psutil
+
+from kubetune.spec import Experiment
+
+from . import earlystop
+from .collector import TrialCollector
+from .gpus import GpuPool
+from .local import LaunchSpec, LocalOverrides, local_launch
+from .metrics import MetricLog, finalize
+from .objective import goal_reached, objective_value, observation
+from .runner import Exited, Launcher, SubprocessLauncher
+from .state import ExperimentState, TrialRow
+from .status import Counts, condition, experiment_status, optimal_trial, set_condition
+from .suggest import SuggestionError, Suggestion, TrialView, make_suggester
+from .template import TemplateError, new_trial_name, primary_container, render_workload
+
+# Spec fields a re-run may change (Katib's restart edit, 7.7); anything else is a different experiment.
+BUDGET_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
+LOG_TAIL_LINES = 20
+
+
+class EngineError(RuntimeError):
+    """The experiment cannot run (bad template for this machine, changed spec on resume...)."""
+
+
+@dataclass(frozen=True)
+class MetricsEvent:
+    trial: str
+    logs: list  # list[metrics.MetricLog]
+
+
+@dataclass
+class RunResult:
+    name: str
+    directory: Path
+    status: dict
+    trials: list[TrialRow]
+    interrupted: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return any(c["type"] == "Succeeded" and c["status"] == "True" for c in self.status["conditions"])
+
+
+class Reporter:
+    """Progress callbacks; the CLI renders them, tests ignore them."""
+
+    def started(self, trial: TrialRow) -> None: ...
+    def finished(self, trial: TrialRow) -> None: ...
+    def resumed(self, reset: list[str], kept: int) -> None: ...
+    def tick(self, counts: Counts, best: TrialRow | None) -> None: ...
+    def message(self, text: str) -> None: ...
+
+
+@dataclass
+class _Running:
+    handle: object
+    collector: TrialCollector
+    gpus: list[str]
+    evaluator: earlystop.MedianStopEvaluator | None
+    intermediate: list[float] = field(default_factory=list)
+
+
+class LocalEngine:
+    def __init__(self, experiment: Experiment, workdir: str | Path, overrides: LocalOverrides | None = None,
+                 launcher: Launcher | None = None, reporter: Reporter | None = None, seed: int | None = None,
+                 gpus: list[str] | None = None):
+        self.exp = experiment
+        self.dir = Path(workdir) / experiment.name
+        self.overrides = overrides or LocalOverrides()
+        self.launcher = launcher or SubprocessLauncher()
+        self.reporter = reporter or Reporter()
+        self.seed = seed
+        self.gpu_pool = GpuPool(gpus)
+        self.events: queue.Queue = queue.Queue()
+        self.running: dict[str, _Running] = {}
+        self.waiting: list[str] = []  # Created trials waiting for GPUs
+        self._stop_requested = False
+
+    # -- setup ------------------------------------------------------------------------------
+    def _open(self) -> ExperimentState:
+        state = ExperimentState(self.dir / "state.db")
+        if not state.init_experiment(self.exp.name, self.exp.namespace, self.exp.spec):
+            stored = state.experiment()
+            old = {k: v for k, v in stored["spec"].items() if k not in BUDGET_FIELDS}
+            new = {k: v for k, v in self.exp.spec.items() if k not in BUDGET_FIELDS}
+            if old != new:
+                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                state.close()
+                raise EngineError(
+                    f"experiment {self.exp.name!r} already exists in {self.dir} with a different spec "
+                    f"(changed: {', '.join('spec.' + k for k in changed)}); only {', '.join(BUDGET_FIELDS)} "
+                    "may change on a resume. Give the experiment a new metadata.name, or use another --workdir"
+                )
+            state.update_spec(self.exp.spec)
+        return state
+
+    def _check_launchable(self) -> None:
+        """Render a trial with sample values before anything runs, so a broken template or a
+        missing command fails the run at once instead of failing every trial."""
+        sample = {p.name: _sample_value(p) for p in self.exp.parameters}
+        workload = render_workload(self.exp.trial_template, sample, f"{self.exp.name}-check", self.exp.namespace)
+        pc = primary_container(workload, self.exp.trial_template.get("primaryContainerName", ""))
+        probe = self.dir / "trials" / ".launch-check"
+        try:
+            local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
+                         TrialCollector.path_map(self.exp.metrics_collector, probe))
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+        if pc.gpus and not self.gpu_pool.all:
+            self.reporter.message(f"trials ask for {pc.gpus} nvidia.com/gpu; this machine has none: running on CPU")
+
+    # -- main loop --------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        state = self._open()
+        try:
+            return self._run(state)
+        finally:
+            state.close()
+
+    def _run(self, state: ExperimentState) -> RunResult:
+        self._check_launchable()
+        exp_row = state.experiment()
+        conditions = exp_row["conditions"]
+        trials = {t.name: t for t in state.trials()}
+        if exp_row["completed"] is not None:
+            if not self._restartable(conditions, len(trials)):
+                return self._result(state, conditions)
+            conditions = [c for c in conditions if c["type"] not in ("Succeeded", "Failed")]
+            conditions = set_condition(conditions, condition("Restarting", "ExperimentRestarting",
+                                                             "Experiment is restarted", time.time()))
+            state.set_conditions(conditions, None)
+        self._reap_orphans(state)
+        reset = state.reset_interrupted()
+        trials = {t.name: t for t in state.trials()}
+        self.reporter.resumed(reset, sum(t.terminal for t in trials.values()))
+        if not conditions:
+            conditions = [condition("Created", "ExperimentCreated", "Experiment is created", time.time())]
+            state.set_conditions(conditions, None)
+        self.waiting = [t.name for t in trials.values() if t.state == "Created"]
+        intermediate = {t.name: [float(v) for _, _, v in state.metric_logs(t.name, self.exp.objective.metric_name)
+                                 if _is_float(v)] for t in trials.values() if t.terminal}
+        suggester = make_suggester(self.exp.algorithm.name, self.exp.algorithm.settings, self.exp.parameters,
+                                   self.exp.objective.type, self.exp.metric_names, self.seed)
+        completed = False
+        exhausted = False
+        previous = signal.signal(signal.SIGINT, self._on_interrupt) if _main_thread() else None
+        try:
+            while True:
+                rows = list(trials.values())
+                counts = Counts.of(rows)
+                if not completed and rows:
+                    completed, conditions = self._check_termination(state, conditions, rows, counts)
+                if not completed and not self._stop_requested and not exhausted:
+                    try:
+                        new = self._schedule(state, suggester, rows, counts, intermediate)
+                    except SuggestionError as e:
+                        conditions = self._complete(state, conditions, "Failed", "ExperimentFailed",
+                                                    f"Suggestion has failed: {e}")
+                        completed = True
+                        new = []
+                    if new is None:  # nothing running and nothing new: search space exhausted
+                        exhausted = True
+                        conditions = self._complete(state, conditions, "Succeeded", "ExperimentSuggestionEndReached",
+                                                    "Suggestion reached the end of the search space")
+                        completed = True
+                    else:
+                        for row in new:
+                            trials[row.name] = row
+                            self.waiting.append(row.name)
+                if not self._stop_requested:
+                    self._start_waiting(state, trials)
+                if not self.running and (completed or self._stop_requested or not self.waiting):
+                    break
+                self.reporter.tick(Counts.of(list(trials.values())),
+                                   optimal_trial(list(trials.values()), self.exp.objective.type))
+                self._wait_and_apply(state, trials, intermediate)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if self._stop_requested:
+                for name, run in self.running.items():
+                    run.handle.kill("Interrupted")
+        return self._result(state, conditions, interrupted=self._stop_requested)
+
+    def _on_interrupt(self, *_):
+        if self._stop_requested:
+            raise KeyboardInterrupt
+        self._stop_requested = True
+        self.reporter.message("interrupted: stopping running trials; run the same command again to resume")
+        for run in self.running.values():
+            run.handle.kill("Interrupted")
+
+    def _restartable(self, conditions: list[dict], n_trials: int) -> bool:
+        """Katib 7.7: only a MaxTrialsReached experiment whose maxTrialCount was raised above its trial count."""
+        done = next((c for c in conditions if c["type"] == "Succeeded" and c["status"] == "True"), None)
+        return (done is not None and done["reason"] == "ExperimentMaxTrialsReached"
+                and self.exp.max_trial_count is not None and self.exp.max_trial_count > n_trials)
+
+    def _reap_orphans(self, state: ExperimentState) -> None:
+        """Trial processes of a killed `kubetune run` live on in their own session: end them first."""
+        for name, pid, started in state.interrupted():
+            if not pid:
+                continue
+            try:
+                proc = psutil.Process(pid)
+                if started is not None and abs(proc.create_time() - started) > 1.0:
+                    continue  # pid recycled by an unrelated process
+                os.killpg(pid, signal.SIGKILL)
+            except (psutil.Error, ProcessLookupError, PermissionError):
+                continue
+
+    # -- termination (7.4) ------------------------------------------------------------------
+    def _check_termination(self, state, conditions, rows, counts):
+        objective = self.exp.objective
+        best = optimal_trial(rows, objective.type)
+        if best is not None and objective.goal is not None and goal_reached(best.objective, objective.goal, objective.type):
+            return True, self._complete(state, conditions, "Succeeded", "ExperimentGoalReached",
+                                        "Experiment has succeeded because Objective goal has reached")
+        max_failed = self.exp.max_failed_trial_count
+        if max_failed is not None and counts.failed_for_budget > 0 and counts.failed_for_budget >= max_failed:
+            return True, self._complete(state, conditions, "Failed", "ExperimentFailed",
+                                        "Experiment has failed because max failed count has reached")
+        max_trials = self.exp.max_trial_count
+        if max_trials is not None and counts.completed >= max_trials:
+            return True, self._complete(state, conditions, "Succeeded", "ExperimentMaxTrialsReached",
+                                        "Experiment has succeeded because max trial count has reached")
+        running = condition("Running", "ExperimentRunning", "Experiment is running", time.time())
+        new = set_condition(conditions, running)
+        if new is not conditions:
+            state.set_conditions(new, None)
+        return False, new
+
+    def _complete(self, state, conditions, type_, reason, message):
+        now = time.time()
+        # Katib flips Running to False (reason kept) and appends the final condition last.
+        conditions = [{**c, "status": "False"} if c["type"] == "Running" else c for c in conditions]
+        conditions = set_condition(conditions, condition(type_, reason, message, now))
+        state.set_conditions(conditions, now)
+        self.reporter.message(f"experiment {type_}: {message}")
+        return conditions
+
+    # -- scheduling (7.5) -------------------------------------------------------------------
+    def _schedule(self, state: ExperimentState, suggester, rows: list[TrialRow], counts: Counts, intermediate) -> list[TrialRow] | None:
+        parallel = self.exp.parallel_trial_count
+        max_trials = self.exp.max_trial_count
+        required = parallel if max_trials is None else min(max_trials - counts.done_for_scheduling, parallel)
+        add = max(required - counts.active, 0)
+        if add == 0:
+            return []
+        views = [_view(t, intermediate.get(t.name, ())) for t in rows]
+        suggestions: list[Suggestion] = suggester.suggest(add, views)
+        if not suggestions:
+            return None if counts.active == 0 else []
+        taken = {t.name for t in rows}
+        new_rows = []
+        rule = self._early_stopping_rule(rows, intermediate)
+        for s in suggestions:
+            name = new_trial_name(self.exp.name, taken)
+            taken.add(name)
+            new_rows.append((name, dict(s.assignments), dict(s.labels), rule))
+        state.add_trials(new_rows)  # durable before anything starts
+        return [state.trial(n) for n, *_ in new_rows]
+
+    def _early_stopping_rule(self, rows: list[TrialRow], intermediate) -> dict | None:
+        es = self.exp.early_stopping
+        if es is None:
+            return None
+        succeeded = [intermediate.get(t.name, []) for t in rows if t.state == "Succeeded"]
+        rule = earlystop.compute_rule(succeeded, self.exp.objective.type, es.settings)
+        return None if rule is None else earlystop.rule_to_dict(rule)
+
+    def _start_waiting(self, state: ExperimentState, trials: dict[str, TrialRow]) -> None:
+        still = []
+        for name in self.waiting:
+            if self._stop_requested:
+                still.append(name)
+                continue
+            row = trials[name]
+            try:
+                workload = render_workload(self.exp.trial_template, row.assignments, name, self.exp.namespace)
+                pc = primary_container(workload, self.exp.trial_template.get("primaryContainerName", ""))
+            except TemplateError as e:
+                self._finish(state, trials, name, "Failed", "TrialGenerationFailed", str(e), None, [], {})
+                continue
+            gpus = self.gpu_pool.acquire(pc.gpus)
+            if gpus is None:
+                still.append(name)
+                continue
+            trial_dir = self.dir / "trials" / name
+            _rotate_log(trial_dir / "log")
+            try:
+                collector = TrialCollector(self.exp.metrics_collector, self.exp.metric_names, trial_dir,
+                                           post=lambda logs, n=name: self.events.put(MetricsEvent(n, logs)))
+                spec: LaunchSpec = local_launch(pc, self.overrides, trial_dir, name, self.exp.namespace,
+                                                collector.local_path_map)
+            except TemplateError as e:
+                self.gpu_pool.release(gpus)
+                self._finish(state, trials, name, "Failed", "TrialGenerationFailed", str(e), None, [], {})
+                continue
+            evaluator = None
+            if row.rule is not None:
+                evaluator = earlystop.MedianStopEvaluator(earlystop.rule_from_dict(row.rule), self.exp.objective.type)
+            collector.start()
+            handle = self.launcher.start(name, spec, trial_dir / "log", collector, self.events,
+                                         gpus if self.gpu_pool.all else None)
+            pid = getattr(getattr(handle, "proc", None), "pid", None)
+            state.mark_running(name, pid if pid and pid > 0 else None, _create_time(pid))
+            trials[name] = state.trial(name)
+            self.running[name] = _Running(handle, collector, gpus, evaluator)
+            self.reporter.started(trials[name])
+        self.waiting = still
+
+    # -- events -----------------------------------------------------------------------------
+    def _wait_and_apply(self, state: ExperimentState, trials, intermediate) -> None:
+        timeout = 1.0
+        deadlines = [r.handle.deadline for r in self.running.values() if getattr(r.handle, "deadline", None)]
+        if deadlines:
+            timeout = max(0.0, min(timeout, min(deadlines) - time.monotonic()))
+        try:
+            events = [self.events.get(timeout=timeout)]
+        except queue.Empty:
+            events = []
+        while True:  # drain: one transaction per trial's batch of metrics
+            try:
+                events.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        for ev in events:
+            if isinstance(ev, MetricsEvent):
+                self._apply_metrics(state, ev)
+            elif isinstance(ev, Exited):
+                self._apply_exit(state, trials, ev, intermediate)
+        now = time.monotonic()
+        for name, run in self.running.items():
+            deadline = getattr(run.handle, "deadline", None)
+            if deadline is not None and now >= deadline:
+                run.handle.kill("DeadlineExceeded")
+
+    def _apply_metrics(self, state, ev: MetricsEvent) -> None:
+        run = self.running.get(ev.trial)
+        if run is None:
+            return
+        state.add_metric_logs(ev.trial, [(m.timestamp, m.name, m.value) for m in ev.logs])
+        for m in ev.logs:
+            if m.name == self.exp.objective.metric_name and _is_float(m.value):
+                run.intermediate.append(float(m.value))
+                if run.evaluator is not None and run.evaluator.feed(float(m.value)):
+                    run.handle.kill("EarlyStopped")
+
+    def _apply_exit(self, state, trials, ev: Exited, intermediate) -> None:
+        run = self.running.pop(ev.trial, None)
+        if run is None:
+            return
+        self.gpu_pool.release(run.gpus)
+        if ev.reason == "Interrupted":
+            return  # stays Running in the state: the next `kubetune run` re-runs it
+        intermediate[ev.trial] = run.intermediate
+        trial_dir = self.dir / "trials" / ev.trial
+        if ev.reason == "EarlyStopped":
+            obs, value = self._observe(state, ev.trial)
+            self._finish(state, trials, ev.trial, "EarlyStopped", "TrialEarlyStopped",
+                         "Trial is early stopped", ev.returncode, [], obs, value)
+        elif ev.reason == "DeadlineExceeded":
+            self._finish(state, trials, ev.trial, "Failed", "DeadlineExceeded",
+                         "Job was active longer than specified deadline (activeDeadlineSeconds)", ev.returncode, [], {})
+        elif ev.returncode != 0:
+            why = ev.reason or f"exit code {ev.returncode}"
+            self._finish(state, trials, ev.trial, "Failed", "TrialFailed",
+                         f"{why}; last lines of {trial_dir / 'log'}:\n{_tail(trial_dir / 'log')}", ev.returncode, [], {})
+        else:
+            obs, value = self._observe(state, ev.trial)
+            if value is None:
+                self._finish(state, trials, ev.trial, "MetricsUnavailable", "MetricsUnavailable",
+                             run.collector.unavailable_message(self.exp.objective.metric_name), 0, [], obs)
+            else:
+                self._finish(state, trials, ev.trial, "Succeeded", "TrialSucceeded", "Trial has succeeded",
+                             0, [], obs, value)
+
+    def _finish(self, state, trials, name, st, reason, message, exit_code, logs, obs, value=None) -> None:
+        state.finish(name, st, reason=reason, message=message, exit_code=exit_code, objective=value,
+                     observation=obs, logs=logs)
+        trials[name] = state.trial(name)
+        self.reporter.finished(trials[name])
+
+    def _observe(self, state: ExperimentState, trial: str) -> tuple[dict, float | None]:
+        """Observation (min/max/latest) and the objective value chosen by the metric strategy (5.6, 5.7)."""
+        objective = self.exp.objective
+        logs = finalize([MetricLog(n, v, t) for t, n, v in state.metric_logs(trial)], objective.metric_name)
+        obs = observation(logs, self.exp.metric_names)
+        value = objective_value(obs, objective.metric_name, objective.strategies.get(objective.metric_name, "latest"))
+        return obs, value
+
+    # -- result -----------------------------------------------------------------------------
+    def _result(self, state, conditions, interrupted: bool = False) -> RunResult:
+        rows = state.trials()
+        status = experiment_status(state.experiment(), rows, self.exp.objective.type)
+        return RunResult(self.exp.name, self.dir, status, rows, interrupted)
+
+def _view(t: TrialRow, intermediate) -> TrialView:
+    metrics = {}
+    for name, obs in t.observation.items():
+        v = obs.get("latest")
+        if _is_float(v):
+            metrics[name] = float(v)
+    return TrialView(t.name, dict(t.assignments), t.state, t.objective, metrics, dict(t.labels), tuple(intermediate))
+
+
+def _sample_value(p) -> str:
+    if p.values:
+        return p.values[0]
+    return p.format_value(p.min)
+
+
+def _is_float(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _rotate_log(path: Path) -> None:
+    """A re-run attempt keeps the previous attempt's log beside it."""
+    if path.exists():
+        n = 1
+        while path.with_name(f"log.{n}").exists():
+            n += 1
+        path.rename(path.with_name(f"log.{n}"))
+
+
+def _create_time(pid: int | None) -> float | None:
+    if not pid or pid < 0:
+        return None
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

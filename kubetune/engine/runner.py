@@ -1,0 +1,133 @@
+"""Launching trial processes: argv lists (never a shell), output to a per-trial log, events to the engine.
+
+`Launcher` is the one small interface the engine uses. `SubprocessLauncher` starts a fresh process
+per trial; a warm-worker pool (fork from a process that already imported torch) can implement the
+same interface later.
+
+Each trial gets one reader thread that appends its merged stdout+stderr (Katib's StdOut collector
+reads both) to `<trial dir>/log`, hands every line to the trial's line callback (the metrics
+collector) and, when the process ends, posts an `Exited` event on the engine's queue.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .local import LaunchSpec
+
+KILL_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Exited:
+    trial: str
+    returncode: int
+    reason: str  # '' for a normal exit; 'DeadlineExceeded' / 'EarlyStopped' / 'Killed' when we ended it
+
+
+class TrialHandle(Protocol):
+    def kill(self, reason: str) -> None: ...
+
+
+class OutputSink(Protocol):
+    """Receives the trial's output lines (the metrics collector); closed after the process exits
+    and before the exit is posted, so everything it posts precedes `Exited` on the queue."""
+
+    def on_line(self, line: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class Launcher(Protocol):
+    def start(self, trial: str, spec: LaunchSpec, log_path: Path, sink: OutputSink,
+              events: "queue.Queue", gpu_ids: list[str] | None) -> TrialHandle: ...
+
+
+class _Process:
+    def __init__(self, trial: str, proc: subprocess.Popen, events: queue.Queue, timeout: float | None):
+        self.trial, self.proc, self.events = trial, proc, events
+        self.reason = ""
+        self._lock = threading.Lock()
+        self.deadline = time.monotonic() + timeout if timeout else None
+
+    def kill(self, reason: str) -> None:
+        with self._lock:
+            if self.reason or self.proc.poll() is not None:
+                return
+            self.reason = reason
+        _signal_group(self.proc, signal.SIGTERM)
+
+        def escalate() -> None:
+            try:
+                self.proc.wait(KILL_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.proc, signal.SIGKILL)
+
+        threading.Thread(target=escalate, daemon=True).start()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # the trial is a session leader: take its children too
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class SubprocessLauncher:
+    """One fresh process per trial."""
+
+    def start(self, trial: str, spec: LaunchSpec, log_path: Path, sink: OutputSink,
+              events: queue.Queue, gpu_ids: list[str] | None) -> _Process:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+        if gpu_ids is not None:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(gpu_ids)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")
+        try:
+            proc = subprocess.Popen(
+                spec.argv, env=env, cwd=spec.cwd, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        except OSError as e:
+            log.write(f"kubetune: cannot start {spec.argv[0]!r}: {e}\n".encode())
+            log.close()
+            sink.close()
+            events.put(Exited(trial, 127, f"StartError: {e.strerror or e}"))
+            return _Process(trial, _Finished(), events, None)
+        handle = _Process(trial, proc, events, spec.timeout)
+        threading.Thread(target=_pump, args=(handle, log, sink), daemon=True, name=f"trial-{trial}").start()
+        return handle
+
+
+def _pump(handle: _Process, log, sink: OutputSink) -> None:
+    proc = handle.proc
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            log.write(raw)
+            log.flush()
+            try:
+                sink.on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            except Exception as e:  # a collector bug must not hang the trial
+                log.write(f"kubetune: metrics collector error: {e!r}\n".encode())
+    finally:
+        rc = proc.wait()
+        log.close()
+        try:
+            sink.close()
+        finally:
+            handle.events.put(Exited(handle.trial, rc, handle.reason))
+
+
+class _Finished:
+    """Stands in for a process that never started."""
+
+    pid = -1
+
+    def poll(self) -> int:
+        return 127

@@ -1,0 +1,248 @@
+"""Durable experiment state: one SQLite file per experiment (`<workdir>/<name>/state.db`).
+
+The engine commits every transition here before acting on it (a trial row exists before its
+process starts; a trial is terminal only once its observation is stored), so `kubetune run` can be
+killed at any moment and resumed. WAL mode lets `kubetune status` read while a run writes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TERMINAL = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
+ACTIVE = ("Created", "Running")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiment (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    spec TEXT NOT NULL,            -- the defaulted Experiment (JSON) this state was created with
+    created REAL NOT NULL,
+    completed REAL,
+    conditions TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS trials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order = Katib's list order
+    name TEXT UNIQUE NOT NULL,
+    assignments TEXT NOT NULL,
+    labels TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    reason TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    exit_code INTEGER,
+    objective REAL,
+    observation TEXT NOT NULL DEFAULT '{}',  -- {metric: {min, max, latest}}
+    rule TEXT,                               -- early-stopping rule frozen at creation (JSON)
+    attempts INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,                             -- process group of the running attempt, to reap orphans
+    pid_started REAL                         -- its start time, so a recycled pid is never signalled
+);
+CREATE TABLE IF NOT EXISTS metric_logs (
+    trial TEXT NOT NULL,
+    time TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_logs_trial ON metric_logs (trial);
+"""
+
+
+@dataclass
+class TrialRow:
+    seq: int
+    name: str
+    assignments: dict[str, str]
+    labels: dict[str, str]
+    state: str
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    reason: str = ""
+    message: str = ""
+    exit_code: int | None = None
+    objective: float | None = None
+    observation: dict[str, dict[str, str]] = field(default_factory=dict)
+    rule: dict | None = None
+    attempts: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+
+class StateError(RuntimeError):
+    pass
+
+
+class ExperimentState:
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                raise StateError(f"{self.path}: no such experiment state")
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process; a power cut may lose the last transition,
+            # which resume then re-runs.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        self.db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _tx(self):
+        return _Transaction(self.db)
+
+    # -- experiment -------------------------------------------------------------------------
+    def init_experiment(self, name: str, namespace: str, spec: dict) -> bool:
+        """Record the experiment; returns False when it already existed (a resume)."""
+        row = self.db.execute("SELECT spec FROM experiment WHERE id = 1").fetchone()
+        if row is not None:
+            return False
+        with self._tx():
+            self.db.execute(
+                "INSERT INTO experiment (id, name, namespace, spec, created) VALUES (1, ?, ?, ?, ?)",
+                (name, namespace, json.dumps(spec, sort_keys=True), time.time()),
+            )
+        return True
+
+    def experiment(self) -> dict:
+        row = self.db.execute("SELECT * FROM experiment WHERE id = 1").fetchone()
+        if row is None:
+            raise StateError(f"{self.path}: holds no experiment")
+        return {
+            "name": row["name"], "namespace": row["namespace"], "spec": json.loads(row["spec"]),
+            "created": row["created"], "completed": row["completed"],
+            "conditions": json.loads(row["conditions"]),
+        }
+
+    def update_spec(self, spec: dict) -> None:
+        with self._tx():
+            self.db.execute("UPDATE experiment SET spec = ? WHERE id = 1", (json.dumps(spec, sort_keys=True),))
+
+    def set_conditions(self, conditions: list[dict], completed: float | None) -> None:
+        with self._tx():
+            self.db.execute(
+                "UPDATE experiment SET conditions = ?, completed = ? WHERE id = 1",
+                (json.dumps(conditions), completed),
+            )
+
+    # -- trials -----------------------------------------------------------------------------
+    def add_trials(self, trials: list[tuple[str, dict[str, str], dict[str, str], dict | None]]) -> None:
+        """(name, assignments, labels, early-stopping rule) rows, all in one transaction."""
+        now = time.time()
+        with self._tx():
+            self.db.executemany(
+                "INSERT INTO trials (name, assignments, labels, state, created, rule) VALUES (?, ?, ?, 'Created', ?, ?)",
+                [(n, json.dumps(a), json.dumps(lb), now, json.dumps(r) if r is not None else None)
+                 for n, a, lb, r in trials],
+            )
+
+    def mark_running(self, name: str, pid: int | None, pid_started: float | None) -> None:
+        with self._tx():
+            self.db.execute(
+                "UPDATE trials SET state = 'Running', started = ?, attempts = attempts + 1, pid = ?, "
+                "pid_started = ? WHERE name = ?",
+                (time.time(), pid, pid_started, name),
+            )
+
+    def add_metric_logs(self, name: str, logs: list[tuple[str, str, str]]) -> None:
+        """(time, metric, value) rows as the collector parsed them."""
+        if logs:
+            with self._tx():
+                self.db.executemany(
+                    "INSERT INTO metric_logs (trial, time, name, value) VALUES (?, ?, ?, ?)",
+                    [(name, t, m, v) for t, m, v in logs],
+                )
+
+    def finish(self, name: str, state: str, *, reason: str, message: str, exit_code: int | None,
+               objective: float | None, observation: dict, logs: list[tuple[str, str, str]] = ()) -> None:
+        with self._tx():
+            if logs:
+                self.db.executemany(
+                    "INSERT INTO metric_logs (trial, time, name, value) VALUES (?, ?, ?, ?)",
+                    [(name, t, m, v) for t, m, v in logs],
+                )
+            self.db.execute(
+                "UPDATE trials SET state = ?, finished = ?, reason = ?, message = ?, exit_code = ?, "
+                "objective = ?, observation = ? WHERE name = ?",
+                (state, time.time(), reason, message, exit_code, objective, json.dumps(observation), name),
+            )
+
+    def interrupted(self) -> list[tuple[str, int | None, float | None]]:
+        """(name, pid, pid_started) of trials an interrupted run left Created/Running."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT name, pid, pid_started FROM trials WHERE state IN ('Created', 'Running')")]
+
+    def reset_interrupted(self) -> list[str]:
+        """Trials left Created/Running by an interrupted run go back to Created with no metrics."""
+        names = [r[0] for r in self.interrupted()]
+        if names:
+            with self._tx():
+                marks = ",".join("?" * len(names))
+                self.db.execute(f"DELETE FROM metric_logs WHERE trial IN ({marks})", names)
+                self.db.execute(
+                    f"UPDATE trials SET state = 'Created', started = NULL, finished = NULL, pid = NULL "
+                    f"WHERE name IN ({marks})",
+                    names,
+                )
+        return names
+
+    def delete_trials(self, names: list[str]) -> None:
+        with self._tx():
+            marks = ",".join("?" * len(names))
+            self.db.execute(f"DELETE FROM metric_logs WHERE trial IN ({marks})", names)
+            self.db.execute(f"DELETE FROM trials WHERE name IN ({marks})", names)
+
+    def trials(self) -> list[TrialRow]:
+        return [self._row(r) for r in self.db.execute("SELECT * FROM trials ORDER BY seq")]
+
+    def trial(self, name: str) -> TrialRow | None:
+        r = self.db.execute("SELECT * FROM trials WHERE name = ?", (name,)).fetchone()
+        return self._row(r) if r else None
+
+    def metric_logs(self, name: str, metric: str | None = None) -> list[tuple[str, str, str]]:
+        q = "SELECT time, name, value FROM metric_logs WHERE trial = ?"
+        args: tuple = (name,)
+        if metric is not None:
+            q += " AND name = ?"
+            args += (metric,)
+        return [tuple(r) for r in self.db.execute(q + " ORDER BY rowid", args)]
+
+    @staticmethod
+    def _row(r: sqlite3.Row) -> TrialRow:
+        return TrialRow(
+            seq=r["seq"], name=r["name"], assignments=json.loads(r["assignments"]),
+            labels=json.loads(r["labels"]), state=r["state"], created=r["created"],
+            started=r["started"], finished=r["finished"], reason=r["reason"], message=r["message"],
+            exit_code=r["exit_code"], objective=r["objective"], observation=json.loads(r["observation"]),
+            rule=json.loads(r["rule"]) if r["rule"] else None, attempts=r["attempts"],
+        )
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

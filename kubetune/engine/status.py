@@ -1,0 +1,110 @@
+"""Experiment status in Katib's shape (katib-semantics 7.1-7.4), computed from the stored trials."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .objective import best_trial
+from .state import TrialRow
+
+# Katib's bucket order: each trial is counted once, first match wins (7.2).
+_BUCKETS = [
+    ("Killed", "trialsKilled", "killedTrialList"),
+    ("Failed", "trialsFailed", "failedTrialList"),
+    ("Succeeded", "trialsSucceeded", "succeededTrialList"),
+    ("EarlyStopped", "trialsEarlyStopped", "earlyStoppedTrialList"),
+    ("Running", "trialsRunning", "runningTrialList"),
+    ("MetricsUnavailable", "trialMetricsUnavailable", "metricsUnavailableTrialList"),
+    ("Created", "trialsPending", "pendingTrialList"),
+]
+
+
+def rfc3339(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Counts:
+    succeeded: int
+    failed: int
+    killed: int
+    early_stopped: int
+    metrics_unavailable: int
+    running: int
+    pending: int
+
+    @classmethod
+    def of(cls, trials: list[TrialRow]) -> "Counts":
+        n = {s: 0 for s, _, _ in _BUCKETS}
+        for t in trials:
+            n[t.state if t.state in n else "Created"] += 1
+        return cls(n["Succeeded"], n["Failed"], n["Killed"], n["EarlyStopped"], n["MetricsUnavailable"],
+                   n["Running"], n["Created"])
+
+    @property
+    def failed_for_budget(self) -> int:  # F of 7.4
+        return self.failed + self.metrics_unavailable
+
+    @property
+    def completed(self) -> int:  # C of 7.4
+        return self.succeeded + self.failed + self.killed + self.early_stopped + self.metrics_unavailable
+
+    @property
+    def done_for_scheduling(self) -> int:  # 7.5: MetricsUnavailable is not counted here (Katib quirk)
+        return self.succeeded + self.failed + self.killed + self.early_stopped
+
+    @property
+    def active(self) -> int:
+        return self.running + self.pending
+
+
+def optimal_trial(trials: list[TrialRow], objective_type: str) -> TrialRow | None:
+    name = best_trial(((t.name, t.objective) for t in trials if t.terminal), objective_type)
+    return next((t for t in trials if t.name == name), None)
+
+
+def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str) -> dict:
+    """The `status` block of a Katib Experiment, for `kubetune status -o json`."""
+    status: dict = {
+        "startTime": rfc3339(experiment["created"]),
+        "conditions": experiment["conditions"],
+        "currentOptimalTrial": {"bestTrialName": "", "parameterAssignments": [], "observation": {"metrics": []}},
+        "trials": len(trials),
+    }
+    if experiment.get("completed"):
+        status["completionTime"] = rfc3339(experiment["completed"])
+    best = optimal_trial(trials, objective_type)
+    if best is not None:
+        status["currentOptimalTrial"] = {
+            "bestTrialName": best.name,
+            "parameterAssignments": [{"name": k, "value": v} for k, v in best.assignments.items()],
+            "observation": {"metrics": [{"name": k, **v} for k, v in best.observation.items()]},
+        }
+    for state, count_key, list_key in _BUCKETS:
+        names = [t.name for t in trials if (t.state if t.state in {s for s, _, _ in _BUCKETS} else "Created") == state]
+        if names:  # Katib omits zero counts and empty lists
+            status[count_key] = len(names)
+            status[list_key] = names
+    return status
+
+
+def condition(type_: str, reason: str, message: str, now: float, status: str = "True") -> dict:
+    ts = rfc3339(now)
+    return {"type": type_, "status": status, "reason": reason, "message": message,
+            "lastUpdateTime": ts, "lastTransitionTime": ts}
+
+
+def set_condition(conditions: list[dict], new: dict) -> list[dict]:
+    """Katib's rule: replace (remove + append) only when status or reason changed."""
+    old = next((c for c in conditions if c["type"] == new["type"]), None)
+    if old is not None and old["status"] == new["status"] and old["reason"] == new["reason"]:
+        return conditions
+    return [c for c in conditions if c["type"] != new["type"]] + [new]
+
+
+def phase(conditions: list[dict]) -> str:
+    """The kubectl STATUS column: the type of the last True condition."""
+    true = [c for c in conditions if c.get("status") == "True"]
+    return true[-1]["type"] if true else "Created"

@@ -1,0 +1,97 @@
+"""Tables and JSON of trials and status, the same for local runs and (later) cluster experiments."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from kubetune.engine.state import TrialRow
+from kubetune.engine.status import Counts, phase
+
+STATE_STYLE = {"Succeeded": "green", "Failed": "red", "EarlyStopped": "yellow", "MetricsUnavailable": "magenta",
+               "Running": "cyan", "Created": "dim", "Killed": "red"}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def ranked(trials: Iterable[TrialRow], objective_type: str) -> list[TrialRow]:
+    """Trials with an objective first, best first (ties keep creation order), then the rest."""
+    trials = list(trials)
+    scored = [t for t in trials if t.objective is not None]
+    scored.sort(key=lambda t: (t.objective if objective_type == "minimize" else -t.objective, t.seq))
+    return scored + [t for t in trials if t.objective is None]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{f:.4g}"
+
+
+def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list[str], limit: int | None = None,
+                 title: str | None = None) -> Table:
+    rows = ranked(trials, objective_type)[:limit] if limit else ranked(trials, objective_type)
+    params = list(dict.fromkeys(k for t in rows for k in t.assignments))
+    table = Table(title=title, show_lines=False, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("trial")
+    table.add_column("state")
+    for name in metric_names:
+        table.add_column(name, justify="right")
+    for p in params:
+        table.add_column(p, overflow="fold")
+    table.add_column("time", justify="right")
+    for i, t in enumerate(rows, 1):
+        metrics = [_fmt(t.objective) if j == 0 else _fmt((t.observation.get(m) or {}).get("latest"))
+                   for j, m in enumerate(metric_names)]
+        duration = f"{t.duration:.1f}s" if t.duration is not None else "-"
+        table.add_row(str(i), t.name, f"[{STATE_STYLE.get(t.state, '')}]{t.state}[/]", *metrics,
+                      *[t.assignments.get(p, "") for p in params], duration)
+    return table
+
+
+def status_table(status: dict, name: str) -> Table:
+    table = Table(title=f"experiment {name}: {phase(status.get('conditions', []))}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for c in status.get("conditions", []):
+        table.add_row(f"condition {c['type']}", f"{c['status']}  {c['reason']}: {c['message']}")
+    table.add_row("trials", str(status.get("trials", 0)))
+    for key in ("trialsSucceeded", "trialsRunning", "trialsPending", "trialsFailed", "trialsEarlyStopped",
+                "trialMetricsUnavailable", "trialsKilled"):
+        if key in status:
+            table.add_row(key, str(status[key]))
+    best = status.get("currentOptimalTrial") or {}
+    if best.get("bestTrialName"):
+        table.add_row("best trial", best["bestTrialName"])
+        table.add_row("  parameters", ", ".join(f"{a['name']}={a['value']}" for a in best["parameterAssignments"]))
+        table.add_row("  metrics", ", ".join(f"{m['name']}: latest {m.get('latest')} (min {m.get('min')}, max {m.get('max')})"
+                                             for m in best["observation"]["metrics"]))
+    return table
+
+
+def progress_line(counts: Counts, best: TrialRow | None, objective_name: str, started: float) -> str:
+    best_txt = f"best {objective_name}={_fmt(best.objective)} ({best.name})" if best else "no result yet"
+    return (f"[{time.time() - started:6.0f}s] done {counts.completed}  running {counts.running}  "
+            f"waiting {counts.pending}  failed {counts.failed_for_budget}  early-stopped {counts.early_stopped}  "
+            f"| {best_txt}")
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2, default=str)
+
+
+def trial_dict(t: TrialRow) -> dict:
+    return {"name": t.name, "state": t.state, "objective": t.objective, "parameters": t.assignments,
+            "observation": t.observation, "labels": t.labels, "reason": t.reason, "message": t.message,
+            "exitCode": t.exit_code, "durationSeconds": t.duration, "attempts": t.attempts}

@@ -1,0 +1,108 @@
+"""Where a part's pixels come from: a decoded-cache memmap, or decoding on every access.
+
+Both are picklable (DataLoader workers, spawn) and hand out uint8 [C, H, W] arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from .decode import decode_image, describe_failure
+from .errors import DataError
+
+HEADER_BYTES = 64
+MAGIC = b"KTCACHE1"
+STATS_SAMPLE_LIMIT = 4096  # mean/std from at most this many images (exact below it)
+
+
+def read_header(path: str) -> tuple[str, tuple[int, int, int, int]] | None:
+    """(token, shape) from a cache data file, or None if it is not a complete cache file."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(HEADER_BYTES)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        return None
+    if len(header) != HEADER_BYTES or header[:8] != MAGIC:
+        return None
+    token = header[8:24].hex()
+    shape = tuple(int(v) for v in np.frombuffer(header[24:56], dtype="<i8"))
+    if size != HEADER_BYTES + int(np.prod(shape)):
+        return None
+    return token, shape  # type: ignore[return-value]
+
+
+def make_header(token: str, shape: tuple[int, int, int, int]) -> bytes:
+    header = MAGIC + bytes.fromhex(token) + np.asarray(shape, dtype="<i8").tobytes()
+    return header.ljust(HEADER_BYTES, b"\0")
+
+
+class MemmapStore:
+    """Rows of a cache file, opened lazily in each process; the token guards against a file
+    replaced by a rebuild between the index check and the open."""
+
+    def __init__(self, path: str, token: str, shape: tuple[int, int, int, int]):
+        self.path = path
+        self.token = token
+        self.shape = tuple(shape)
+        self._array: np.memmap | None = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_array"] = None  # a memmap would pickle its whole content
+        return state
+
+    def _open(self) -> np.memmap:
+        if self._array is None:
+            header = read_header(self.path)
+            if header is None or header[0] != self.token or tuple(header[1]) != self.shape:
+                raise DataError(
+                    f"decoded cache {self.path} was rebuilt or removed by another process while in use "
+                    "(the image files changed): restart this run"
+                )
+            self._array = np.memmap(self.path, dtype=np.uint8, mode="r", offset=HEADER_BYTES, shape=self.shape)
+        return self._array
+
+    def get(self, row: int) -> np.ndarray:
+        return np.array(self._open()[row])
+
+    def channel_sums(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Per-channel sum and sum of squares over (a deterministic, evenly spread sample of) rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) > STATS_SAMPLE_LIMIT:
+            rows = rows[np.linspace(0, len(rows) - 1, STATS_SAMPLE_LIMIT).round().astype(np.int64)]
+        array = self._open()
+        channels = self.shape[1]
+        total = np.zeros(channels)
+        total_sq = np.zeros(channels)
+        for start in range(0, len(rows), 256):
+            chunk = array[np.sort(rows[start : start + 256])].astype(np.float64)
+            total += chunk.sum(axis=(0, 2, 3))
+            total_sq += np.square(chunk).sum(axis=(0, 2, 3))
+        return total, total_sq, len(rows) * self.shape[2] * self.shape[3]
+
+
+class DecodeStore:
+    """No cache: decode the file on every access (the files were all checked once up front)."""
+
+    def __init__(self, paths: list[str], image_size: int, channels: int,
+                 sums: np.ndarray, sums_sq: np.ndarray):
+        self.paths = paths
+        self.image_size = image_size
+        self.channels = channels
+        self._sums = sums
+        self._sums_sq = sums_sq
+
+    def get(self, row: int) -> np.ndarray:
+        try:
+            return decode_image(self.paths[row], self.image_size, self.channels)
+        except Exception as error:  # noqa: BLE001 - Pillow raises many types for bad files
+            raise DataError(f"cannot decode {self.paths[row]}: {describe_failure(error)}") from error
+
+    def channel_sums(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        rows = np.asarray(rows, dtype=np.int64)
+        return (self._sums[rows].sum(axis=0), self._sums_sq[rows].sum(axis=0),
+                len(rows) * self.image_size * self.image_size)
