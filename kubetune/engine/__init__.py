@@ -10,8 +10,19 @@ objective.py observation, objective value, best trial, goal
 earlystop.py medianstop
 state.py     SQLite state; status.py Katib-shaped status; engine.py the loop
 """
-from .engine import EngineError, LocalEngine, Reporter, RunResult
-from .local import LocalOverrides
-from .template import TemplateError
+# Lazy: `kubetune status` imports only state/status, not optuna or the Katib API models.
+_EXPORTS = {
+    "EngineError": ".engine", "LocalEngine": ".engine", "Reporter": ".engine", "RunResult": ".engine",
+    "LocalOverrides": ".local", "TemplateError": ".template",
+}
 
-__all__ = ["EngineError", "LocalEngine", "LocalOverrides", "Reporter", "RunResult", "TemplateError"]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(name)
+
+
+__all__ = sorted(_EXPORTS)

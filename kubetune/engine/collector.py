@@ -81,8 +81,8 @@ class TrialCollector:
         while not self._stop.wait(POLL_SECONDS):
             self._read_new()
 
-    def _read_new(self) -> None:
-        logs = [m for line in self._tailer.read_new_lines() for m in self._parser.feed_line(line)]
+    def _read_new(self, final: bool = False) -> None:
+        logs = [m for line in self._tailer.read_new_lines(final=final) for m in self._parser.feed_line(line)]
         if logs:
             self.post(logs)
 
@@ -92,7 +92,7 @@ class TrialCollector:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-            self._read_new()
+            self._read_new(final=True)  # a last line without a newline counts too
         elif self.kind == "File" and self.format == "JSON" and self.file.exists():
             logs = parse_json_lines(self.file, self.metric_names)
             if logs:

@@ -285,7 +285,8 @@ class LocalEngine:
         if es is None:
             return None
         succeeded = [intermediate.get(t.name, []) for t in rows if t.state == "Succeeded"]
-        rule = earlystop.compute_rule(succeeded, self.exp.objective.type, es.settings)
+        rule = earlystop.compute_rule(succeeded, self.exp.objective.type, es.settings,
+                                      metric_name=self.exp.objective.metric_name)
         return None if rule is None else earlystop.rule_to_dict(rule)
 
     def _start_waiting(self, state: ExperimentState, trials: dict[str, TrialRow]) -> None:

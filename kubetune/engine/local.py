@@ -111,6 +111,7 @@ def local_launch(pc: PrimaryContainer, over: LocalOverrides, trial_dir: Path, tr
                  namespace: str, extra_path_map: dict[str, str] | None = None) -> LaunchSpec:
     """The primary container as a local process: argv (no shell), env, working dir, GPUs, deadline."""
     c = pc.container
+    trial_dir.mkdir(parents=True, exist_ok=True)
     path_map = dict(extra_path_map or {})
     volumes = {v.get("name"): v for v in pc.pod_spec.get("volumes") or []}
     referenced = " ".join([*(c.get("command") or []), *(c.get("args") or []),

@@ -172,6 +172,9 @@ class _Decoder:
         self.o = options
         self.problems: list[Problem] = []
 
+    def error_count(self) -> int:
+        return sum(1 for p in self.problems if p.is_error)
+
     def skip(self, path: str) -> bool:
         return any(fragment in path for fragment in self.o.skip_paths)
 
@@ -286,9 +289,9 @@ class _Decoder:
                     self.problems.append(error(key_path, "found null; remove the key or give it a value",
                                                "Katib's Job round trip drops nulls and then rejects the template"))
                 continue  # Go leaves a null field unset
-            before = len(self.problems)
+            before = self.error_count()
             checked = self.value(value, ft, key_path, depth, int32)
-            if len(self.problems) > before or checked is None:
+            if self.error_count() > before or checked is None:
                 continue
             if self.o.reject_empty_collections and not self.skip(key_path) and (
                     (ft.kind == "list" and checked == [] and key != "containers")

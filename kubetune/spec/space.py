@@ -119,8 +119,8 @@ def check_parameter(param: Any, path: str) -> tuple[Parameter | None, list[Probl
     problems: list[Problem] = []
     if not isinstance(param, dict):
         return None, [error(path, f"found {show(param)}; must be a mapping")]
-    name = param.get("name") or ""
-    ptype = param.get("parameterType") or ""
+    name = param.get("name") if isinstance(param.get("name"), str) else ""
+    ptype = param.get("parameterType") if isinstance(param.get("parameterType"), str) else ""
     space = param.get("feasibleSpace") if isinstance(param.get("feasibleSpace"), dict) else {}
     sp = f"{path}.feasibleSpace"
     if not name:
@@ -132,11 +132,13 @@ def check_parameter(param: Any, path: str) -> tuple[Parameter | None, list[Probl
                                         f"found {show(ptype)}; no algorithm can sample it",
                                         "use int, double, categorical or discrete")]
                                  if ptype == "unknown" else [])
-    distribution = space.get("distribution") or "uniform"
-    if distribution == "unknown":
+    distribution = space.get("distribution") if isinstance(space.get("distribution"), str) else ""
+    if distribution in ("", "unknown"):
         distribution = "uniform"
     if ptype in ("categorical", "discrete"):
-        values = space.get("list") or []
+        values = space.get("list") if isinstance(space.get("list"), list) else []
+        if not all(isinstance(v, str) for v in values):
+            return None, problems + [error(f"{sp}.list", "list items must be strings")]
         if not values:
             problems.append(error(f"{sp}.list", f"a {ptype} parameter needs a non-empty list",
                                   'e.g. list: ["sgd", "adam"]'))
@@ -151,6 +153,10 @@ def check_parameter(param: Any, path: str) -> tuple[Parameter | None, list[Probl
     for key in ("min", "max", "step"):
         text = space.get(key)
         if text in (None, ""):
+            continue
+        if not isinstance(text, str):
+            problems.append(error(f"{sp}.{key}", f"found {show(text)}; must be a string",
+                                  f'Katib reads it as a string; quote it: {key}: "{show(text)}"'))
             continue
         try:
             numbers[key] = parse(text)
@@ -175,7 +181,7 @@ def parse_parameters(spec: dict) -> list[Parameter]:
     params = spec.get("parameters") if isinstance(spec, dict) else None
     out: list[Parameter] = []
     problems: list[Problem] = []
-    for i, raw in enumerate(params or []):
+    for i, raw in enumerate(params if isinstance(params, list) else []):
         param, found = check_parameter(raw, f"spec.parameters[{i}]")
         problems += found
         if param is not None:

@@ -8,9 +8,10 @@ Files, in `<root>/.kubetune-cache/` (or `<cache_dir>/<root name>-<hash>/`):
 
 A cache is reused (by later epochs and other processes) while the index lists exactly the same
 files with the same mtimes and sizes; otherwise it is rebuilt, re-decoding only the files that
-changed. Both files are written to a temporary name and renamed into place, and the token ties
-the index to its data file, so a reader never uses a half-written cache, even where locking
-is unavailable (then two builders both decode and the last rename wins; both results are equal).
+changed. Both files are written to a temporary name and renamed into place, and the token (a hash
+of the file list and shape) ties the index to its data file, so a reader never uses a half-written
+or mismatched cache, even where locking is unavailable (then two builders both decode and write
+identical files; the last rename wins).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import decode_image, describe_failure
+from .errors import DataError
 from .sources import ImageRecord
 from .stores import HEADER_BYTES, DecodeStore, MemmapStore, make_header, read_header
 
@@ -189,6 +191,13 @@ class _Cache:
         self.channels = channels
         self.shape = (len(records), channels, image_size, image_size)
 
+    def token(self) -> str:
+        """Derived from what the pixels are made of (decoding is deterministic), so two processes
+        building the same cache at once write interchangeable files, and a data file from a
+        build over different files never passes for this one."""
+        recipe = json.dumps([INDEX_VERSION, list(self.shape), _file_keys(self.records)], separators=(",", ":"))
+        return hashlib.sha256(recipe.encode()).hexdigest()[:32]
+
     def _index_for(self, token: str, bad: dict[int, str]) -> dict:
         return {
             "version": INDEX_VERSION,
@@ -216,6 +225,10 @@ class _Cache:
             # Same pixels, new labels (an edited CSV): refresh the index only.
             _write_index(self.index_path, self._index_for(index["token"], bad))
         store = MemmapStore(str(self.data_path), index["token"], self.shape)
+        try:
+            store.open()  # map the file checked above, before anyone can replace it
+        except DataError:
+            return None
         return PartPixels(store=store, bad=bad, decoded=0, files=[str(self.data_path), str(self.index_path)])
 
     def _reusable_rows(self) -> tuple[dict[tuple, int], dict[int, str], np.memmap | None]:
@@ -234,7 +247,7 @@ class _Cache:
     def build(self, workers: int) -> PartPixels:
         _remove_stale_temps(self.folder, self.name)
         old_rows, old_bad, old = self._reusable_rows()
-        token = secrets.token_hex(16)
+        token = self.token()
         bad: dict[int, str] = {}
         todo: list[int] = []
         copies: list[tuple[int, int]] = []
@@ -271,6 +284,7 @@ class _Cache:
         if copies:
             log.info("cache %s: reused %d images, decoded %d", self.data_path, len(copies), len(todo))
         store = MemmapStore(str(self.data_path), token, self.shape)
+        store.open()
         return PartPixels(store=store, bad=bad, decoded=len(todo),
                           files=[str(self.data_path), str(self.index_path)])
 

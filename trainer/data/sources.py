@@ -1,7 +1,7 @@
 """Find the images and their labels: ImageFolder layouts and CSV manifests.
 
 Everything here only lists files (no decoding); `Source.parts` maps a part name
-('train', 'val', 'test', 'all', or the CSV's stem) to its records in a stable order.
+('train', 'val', 'test', 'all', or 'csv-<the CSV's stem>') to its records in a stable order.
 """
 
 from __future__ import annotations
@@ -140,9 +140,7 @@ def _scan_class_folders(split_dir: Path, root: Path) -> list[ImageRecord]:
             )
     if empty:
         raise DataError(
-            format_problems(
-                "empty class folders: no image files (png, jpg, jpeg, bmp, webp, gif, tif) in", empty
-            )
+            format_problems("empty class folders, without any png/jpg/jpeg/bmp/webp/gif/tif image", empty)
         )
     return records
 
@@ -230,7 +228,7 @@ def _from_csv(csv_path: Path) -> Source:
     if not records:
         raise DataError(f"CSV manifest {csv_path} has no rows")
     classes = sort_class_names({r.label for r in records})
-    return Source(root=root, kind="csv", parts={csv_path.stem: records}, classes=classes,
+    return Source(root=root, kind="csv", parts={f"csv-{csv_path.stem}": records}, classes=classes,
                   has_groups=has_groups, description=f"CSV manifest {csv_path}")
 
 

@@ -48,33 +48,38 @@ class MemmapStore:
         self.path = path
         self.token = token
         self.shape = tuple(shape)
-        self._array: np.memmap | None = None
+        self._array: np.ndarray | None = None
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_array"] = None  # a memmap would pickle its whole content
         return state
 
-    def _open(self) -> np.memmap:
+    def open(self) -> np.ndarray:
         if self._array is None:
-            header = read_header(self.path)
-            if header is None or header[0] != self.token or tuple(header[1]) != self.shape:
+            try:
+                whole = np.memmap(self.path, dtype=np.uint8, mode="r")
+            except (OSError, ValueError) as error:
+                raise DataError(f"cannot open decoded cache {self.path}: {error}") from error
+            # The header is checked through the mapping itself, so what we map is what we checked.
+            expected = make_header(self.token, self.shape)
+            if whole.size != HEADER_BYTES + int(np.prod(self.shape)) or whole[:HEADER_BYTES].tobytes() != expected:
                 raise DataError(
                     f"decoded cache {self.path} was rebuilt or removed by another process while in use "
                     "(the image files changed): restart this run"
                 )
-            self._array = np.memmap(self.path, dtype=np.uint8, mode="r", offset=HEADER_BYTES, shape=self.shape)
+            self._array = whole[HEADER_BYTES:].reshape(self.shape)
         return self._array
 
     def get(self, row: int) -> np.ndarray:
-        return np.array(self._open()[row])
+        return np.array(self.open()[row])
 
     def channel_sums(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-channel sum and sum of squares over (a deterministic, evenly spread sample of) rows."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) > STATS_SAMPLE_LIMIT:
             rows = rows[np.linspace(0, len(rows) - 1, STATS_SAMPLE_LIMIT).round().astype(np.int64)]
-        array = self._open()
+        array = self.open()
         channels = self.shape[1]
         total = np.zeros(channels)
         total_sq = np.zeros(channels)

@@ -101,6 +101,7 @@ def _download_s3(uri: str, dest_dir: Path) -> Path:
     """Fetch s3://bucket/key with the minio client; endpoint and keys come from the environment."""
     from minio import Minio
     from minio.error import S3Error
+    from urllib3.exceptions import HTTPError
 
     parsed = urlparse(uri)
     bucket, key = parsed.netloc, parsed.path.lstrip("/")
@@ -126,6 +127,6 @@ def _download_s3(uri: str, dest_dir: Path) -> Path:
         client.fget_object(bucket, key, str(local))
     except S3Error as exc:
         raise CheckpointError(f"pretrained weights {uri}: {exc.code} from {endpoint}") from exc
-    except OSError as exc:  # connection refused, DNS, TLS
+    except (OSError, HTTPError) as exc:  # connection refused, DNS, TLS, retries exhausted
         raise CheckpointError(f"pretrained weights {uri}: cannot reach {endpoint} ({exc})") from exc
     return local

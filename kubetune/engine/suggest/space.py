@@ -136,6 +136,8 @@ class ParamCodec:
                 d_lo, d_step = Decimal(str(self.lo)), Decimal(str(self.step))
                 self.kmax = int((Decimal(str(self.hi)) - d_lo) // d_step)
                 self.kmin = max(0, math.ceil((self.low - self.lo) / self.step - _EPS))
+                while self.kmin <= self.kmax and self.lo + self.kmin * self.step < self.low:
+                    self.kmin += 1  # the epsilon must not let 0.0 through under a log floor
             if self.kmin > self.kmax:
                 raise SuggestionError(
                     f"parameter {self.name!r}: no point of the step grid lies in "

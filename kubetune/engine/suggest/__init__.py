@@ -1,0 +1,96 @@
+"""Suggestion algorithms of the local engine, under Katib's names and settings.
+
+The engine calls `make_suggester(...)` once per experiment (and again after a restart), then
+`suggester.suggest(count, trials)` whenever it has free slots, exactly as Katib's controller calls
+a suggestion service's GetSuggestions (katib-semantics 3.4). Which library backs each name:
+
+| Katib name           | Katib's service          | kubetune backend                                   | module            |
+|----------------------|--------------------------|----------------------------------------------------|-------------------|
+| random               | hyperopt                 | optuna RandomSampler                               | optuna_algorithms |
+| tpe                  | hyperopt                 | optuna TPESampler (hyperopt's gamma, startup rule) | optuna_algorithms |
+| multivariate-tpe     | optuna                   | optuna TPESampler(multivariate, constant_liar)     | optuna_algorithms |
+| cmaes                | goptuna                  | optuna CmaEsSampler (needs package `cmaes`)        | optuna_algorithms |
+| bayesianoptimization | scikit-optimize          | optuna GPSampler (GP + log-EI)                     | optuna_algorithms |
+| grid                 | optuna GridSampler       | own enumerator, GridSampler's random order rule    | grid              |
+| sobol                | goptuna Sobol            | scipy.stats.qmc.Sobol (QMCSampler's engine)        | sobol             |
+| hyperband            | Katib's own code         | own code, all brackets, state in trial labels      | hyperband         |
+
+Types are in `base`, the registry in `registry`, the per-parameter sampling and string formats in
+`space` (including the kubetune extension `kubetune.allow_normal: "true"`, a truncated normal for
+algorithms whose Katib service rejects normal/logNormal).
+"""
+
+from kubetune.engine.suggest.base import (
+    ACTIVE_STATES,
+    FINISHED_STATES,
+    TRIAL_STATES,
+    Suggester,
+    Suggestion,
+    SuggestionError,
+    TrialView,
+    objective_direction,
+)
+from kubetune.engine.suggest.grid import check_grid, grid_size, make_grid
+from kubetune.engine.suggest.hyperband import (
+    LABEL_BRACKET,
+    LABEL_PARENT,
+    LABEL_ROUND,
+    check_hyperband,
+    hyperband_plan,
+    make_hyperband,
+)
+from kubetune.engine.suggest.optuna_algorithms import (
+    check_bayesianoptimization,
+    check_cmaes,
+    check_multivariate_tpe,
+    check_random,
+    check_tpe,
+    make_bayesianoptimization,
+    make_cmaes,
+    make_multivariate_tpe,
+    make_random,
+    make_tpe,
+)
+from kubetune.engine.suggest.registry import (
+    AlgorithmRequest,
+    ExperimentLimits,
+    make_suggester,
+    register_algorithm,
+    registered_algorithms,
+    validate_algorithm,
+)
+from kubetune.engine.suggest.sobol import check_sobol, make_sobol
+
+for _name, _factory, _check in (
+    ("random", make_random, check_random),
+    ("tpe", make_tpe, check_tpe),
+    ("multivariate-tpe", make_multivariate_tpe, check_multivariate_tpe),
+    ("cmaes", make_cmaes, check_cmaes),
+    ("bayesianoptimization", make_bayesianoptimization, check_bayesianoptimization),
+    ("grid", make_grid, check_grid),
+    ("sobol", make_sobol, check_sobol),
+    ("hyperband", make_hyperband, check_hyperband),
+):
+    register_algorithm(_name, _factory, _check, replace=True)
+
+__all__ = [
+    "ACTIVE_STATES",
+    "FINISHED_STATES",
+    "TRIAL_STATES",
+    "AlgorithmRequest",
+    "ExperimentLimits",
+    "LABEL_BRACKET",
+    "LABEL_PARENT",
+    "LABEL_ROUND",
+    "Suggester",
+    "Suggestion",
+    "SuggestionError",
+    "TrialView",
+    "grid_size",
+    "hyperband_plan",
+    "make_suggester",
+    "objective_direction",
+    "register_algorithm",
+    "registered_algorithms",
+    "validate_algorithm",
+]

@@ -1,0 +1,275 @@
+"""`hyperband`: Li et al.'s Hyperband, all brackets, state kept in trial labels.
+
+Katib runs its own Python implementation (pkg/suggestion/v1beta1/hyperband/service.py); so do
+we, reimplemented. Settings: `resource_name` (a parameter, required), `r_l` (the maximum
+resource R, > 0, required), `eta` (int(float(eta)); <= 0 means 3; default 3). Plan (the paper's
+formulas, as Katib computes them):
+
+    s_max = floor(log_eta(R)),  B = (s_max + 1) * R
+    bracket s = s_max, ..., 0:  n = ceil(B / R * eta^s / (s + 1)),  r = R * eta^-s
+    round i = 0..s:             n_i = floor(n * eta^-i) configurations,  resource int(r * eta^i)
+
+Round 0 of a bracket samples n random configurations with the resource parameter set to int(r);
+round i + 1 re-runs the best floor(n_i / eta) configurations of round i (by objective, in the
+objective's direction) with the larger resource. Brackets run one after another; the next bracket
+starts as soon as the last round of the previous one has been handed out (as in Katib). Every
+suggestion carries labels `hyperband.kubetune.io/bracket`, `.../round` and, for promotions,
+`.../parent` (the trial whose configuration is re-run); the whole state is rebuilt from those
+labels on every call, so a resumed experiment continues exactly where it stopped. After the last
+bracket the suggester returns [] (search space exhausted).
+
+Where this differs from Katib's code (for docs/katib-compat.md):
+
+* Exact counts: Katib overwrites the bracket size n with the controller's request size and
+  returns fewer assignments than requested for promotions, which the controller rejects (3.4), so
+  in practice only the first bracket runs. kubetune keeps the paper's n, hands out at most `count`
+  assignments per call (the rest on later calls) and runs every bracket.
+* Round sizes use the paper's floor(n * eta^-i); Katib's code uses ceil (e.g. R=81, eta=3,
+  bracket s=3: paper and kubetune 34/11/3/1, Katib 34/12/4/2). Resources are computed as
+  int(R / eta^(s-i)) with a 1e-9 guard against binary rounding, and s_max likewise, where Katib's
+  int(log(R)/log(eta)) can come out one lower at exact powers (R=1000, eta=10 gives 2, not 3).
+* Katib raises while any trial of the previous round is not Succeeded (the experiment hangs on a
+  single failed trial). kubetune waits while trials of the round are Created/Running, then
+  promotes only Succeeded trials with an objective; a round shrinks when fewer succeeded, and a
+  bracket whose round has no survivor ends early.
+* Katib takes the previous round to be the most recently started trials; kubetune uses labels.
+* Katib samples round-0 configurations uniformly, ignoring `distribution` and `step` (ints are
+  rounded reals, discrete values must be integer strings and the nearest one to a uniform draw is
+  taken). kubetune samples each parameter from its declared distribution (normal/logNormal
+  truncated to [min, max]) on its step grid, and picks discrete values uniformly from the list.
+* kubetune requires the resource parameter to be int or double and every resource of the plan to
+  lie in its feasible space (bounds and step grid); Katib writes int(r) whatever the bounds.
+* `random_state` (int >= 0), unknown to Katib's hyperband, seeds round-0 sampling; Katib's
+  internal state settings (s_max, b_l, r, n, current_s, current_i, evaluating_trials) are
+  ignored with a warning.
+* Katib's validation rule parallelTrialCount >= ceil(eta^s_max) is kept as Katib computes it
+  (`check_hyperband`), although kubetune does not need it: it hands a round out over several
+  calls when fewer slots are free.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from kubetune.engine.suggest.base import (
+    ACTIVE_STATES,
+    SUCCEEDED,
+    Suggestion,
+    SuggestionError,
+    TrialView,
+)
+from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
+from kubetune.engine.suggest.settings import parse_int, warn_ignored
+from kubetune.engine.suggest.space import NUMERIC_TYPES, SearchSpace
+from optuna.study import StudyDirection
+
+LABEL_BRACKET = "hyperband.kubetune.io/bracket"
+LABEL_ROUND = "hyperband.kubetune.io/round"
+LABEL_PARENT = "hyperband.kubetune.io/parent"
+
+_SETTINGS = ["resource_name", "r_l", "eta", "random_state"]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Round:
+    index: int  # i
+    size: int  # configurations run in this round
+    resource: int  # value of the resource parameter
+
+
+@dataclass(frozen=True)
+class Bracket:
+    s: int
+    n: int  # configurations sampled in round 0
+    r: float  # resource of round 0 before int()
+    rounds: tuple[Round, ...]
+
+
+def compute_s_max(r_l: float, eta: int) -> int:
+    return int(math.floor(math.log(r_l) / math.log(eta) + _EPS))
+
+
+def hyperband_plan(r_l: float, eta: int) -> list[Bracket]:
+    """Every bracket of Hyperband for maximum resource R = r_l, in the order they run."""
+    s_max = compute_s_max(r_l, eta)
+    brackets = []
+    for s in range(s_max, -1, -1):
+        n = -(-((s_max + 1) * eta**s) // (s + 1))  # ceil, in integers
+        rounds = tuple(
+            Round(index=i, size=n // eta**i, resource=int(r_l / eta ** (s - i) + _EPS))
+            for i in range(s + 1)
+        )
+        brackets.append(Bracket(s=s, n=n, r=r_l / eta**s, rounds=rounds))
+    return brackets
+
+
+@dataclass(frozen=True)
+class HyperbandSettings:
+    resource_name: str
+    r_l: float
+    eta: int
+    seed: int | None
+
+
+def parse_hyperband(request: AlgorithmRequest) -> HyperbandSettings:
+    name, settings = request.algorithm, request.settings
+    if "r_l" not in settings or "resource_name" not in settings:
+        raise SuggestionError(
+            f"algorithm {name!r}: r_l and resource_name must be set "
+            f"(found settings: {', '.join(sorted(settings)) or 'none'})"
+        )
+    raw = settings["r_l"]
+    try:
+        r_l = float(raw)
+    except ValueError:
+        r_l = float("nan")
+    if not (math.isfinite(r_l) and r_l > 0):
+        raise SuggestionError(
+            f"algorithm {name!r}: setting 'r_l' = {raw!r} is invalid; allowed: a number > 0 "
+            "(the maximum resource R)"
+        )
+    eta = 3
+    if "eta" in settings:
+        try:
+            eta = int(float(settings["eta"]))
+        except (ValueError, OverflowError):
+            raise SuggestionError(
+                f"algorithm {name!r}: setting 'eta' = {settings['eta']!r} is invalid; "
+                "allowed: an integer >= 2 (values <= 0 mean 3)"
+            ) from None
+        if eta <= 0:
+            eta = 3
+        if eta == 1:
+            raise SuggestionError(
+                f"algorithm {name!r}: setting 'eta' = {settings['eta']!r} is invalid; "
+                "allowed: an integer >= 2 (values <= 0 mean 3)"
+            )
+    resource_name = settings["resource_name"]
+    names = [p.name for p in request.parameters]
+    if resource_name not in names:
+        raise SuggestionError(
+            f"algorithm {name!r}: value of resource_name setting must be in parameters; "
+            f"found {resource_name!r}, parameters: {', '.join(names)}"
+        )
+    seed = parse_int(name, settings, "random_state", minimum=0, default=request.seed)
+    return HyperbandSettings(resource_name=resource_name, r_l=r_l, eta=eta, seed=seed)
+
+
+def _in_feasible_space(param: Any, value: int) -> bool:
+    if not float(param.min) <= value <= float(param.max):
+        return False
+    if param.step in (None, 0):
+        return True
+    k = (value - float(param.min)) / float(param.step)
+    return abs(k - round(k)) < 1e-6
+
+
+def check_hyperband(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
+    hb = parse_hyperband(request)
+    warn_ignored(request.algorithm, request.settings, _SETTINGS)
+    SearchSpace(request.parameters)
+    resource = next(p for p in request.parameters if p.name == hb.resource_name)
+    if resource.type not in NUMERIC_TYPES:
+        raise SuggestionError(
+            f"algorithm {request.algorithm!r}: resource parameter {hb.resource_name!r} must be "
+            f"int or double, found {resource.type}"
+        )
+    plan = hyperband_plan(hb.r_l, hb.eta)
+    outside = sorted({rnd.resource for b in plan for rnd in b.rounds
+                      if not _in_feasible_space(resource, rnd.resource)})
+    if outside:
+        raise SuggestionError(
+            f"algorithm {request.algorithm!r}: with r_l={hb.r_l:g} and eta={hb.eta} the resource "
+            f"parameter {hb.resource_name!r} takes values {outside} outside its feasible space "
+            f"(min {resource.min}, max {resource.max}, step {resource.step})"
+        )
+    # Katib's own formula (no rounding guard), so the same experiments pass as on a cluster.
+    needed = math.ceil(hb.eta ** int(math.log(hb.r_l) / math.log(hb.eta)))
+    if limits.parallel_trial_count is not None and limits.parallel_trial_count < needed:
+        raise SuggestionError(
+            f"algorithm {request.algorithm!r}: parallelTrialCount must be not less than {needed} "
+            f"(found {limits.parallel_trial_count})."
+        )
+
+
+def _label_int(view: TrialView, key: str) -> int | None:
+    try:
+        return int(view.labels[key])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+class HyperbandSuggester:
+    def __init__(self, parameters: Sequence[Any], settings: HyperbandSettings,
+                 direction: StudyDirection) -> None:
+        self._space = SearchSpace(parameters)
+        self._settings = settings
+        self._direction = direction
+        self.plan = hyperband_plan(settings.r_l, settings.eta)
+        self._resource = self._space.by_name[settings.resource_name]
+
+    def _labels(self, bracket: Bracket, rnd: Round, parent: str | None = None) -> dict[str, str]:
+        labels = {LABEL_BRACKET: str(bracket.s), LABEL_ROUND: str(rnd.index)}
+        if parent is not None:
+            labels[LABEL_PARENT] = parent
+        return labels
+
+    def _sample(self, rng: np.random.Generator, resource: int) -> dict[str, str]:
+        assignments = {c.name: c.from_unit(rng.random()) for c in self._space.codecs}
+        assignments[self._resource.name] = self._resource.format(resource)
+        return assignments
+
+    def _ranked(self, trials: list[TrialView]) -> list[TrialView]:
+        done = [t for t in trials if t.state == SUCCEEDED and t.objective is not None
+                and math.isfinite(t.objective)]
+        sign = 1.0 if self._direction == StudyDirection.MINIMIZE else -1.0
+        return sorted(done, key=lambda t: (sign * t.objective, t.name))
+
+    def suggest(self, count: int, trials: Sequence[TrialView]) -> list[Suggestion]:
+        by_round: dict[tuple[int, int], list[TrialView]] = {}
+        for view in trials:
+            s, i = _label_int(view, LABEL_BRACKET), _label_int(view, LABEL_ROUND)
+            if s is not None and i is not None:
+                by_round.setdefault((s, i), []).append(view)
+        seed = self._settings.seed
+        rng = np.random.default_rng(None if seed is None else [seed, len(trials)])
+        out: list[Suggestion] = []
+        left = max(count, 0)
+        for bracket in self.plan:
+            for rnd in bracket.rounds:
+                have = by_round.get((bracket.s, rnd.index), [])
+                if rnd.index == 0:
+                    missing = rnd.size - len(have)
+                    take = min(max(missing, 0), left)
+                    out += [Suggestion(self._sample(rng, rnd.resource), self._labels(bracket, rnd))
+                            for _ in range(take)]
+                else:
+                    previous = by_round.get((bracket.s, rnd.index - 1), [])
+                    if any(t.state in ACTIVE_STATES for t in previous):
+                        return out  # wait for the previous round to finish
+                    survivors = self._ranked(previous)[: rnd.size]
+                    if not survivors:
+                        break  # nothing left to promote: the bracket ends early
+                    promoted = {t.labels.get(LABEL_PARENT) for t in have}
+                    todo = [t for t in survivors if t.name not in promoted]
+                    missing = len(todo)
+                    take = min(missing, left)
+                    for parent in todo[:take]:
+                        assignments = dict(parent.assignments)
+                        assignments[self._resource.name] = self._resource.format(rnd.resource)
+                        out.append(Suggestion(assignments, self._labels(bracket, rnd, parent.name)))
+                left -= take
+                if take < missing:
+                    return out  # out of request budget; the rest comes on later calls
+                if take and rnd is not bracket.rounds[-1]:
+                    return out  # the next round needs these results first
+        return out
+
+
+def make_hyperband(request: AlgorithmRequest) -> HyperbandSuggester:
+    return HyperbandSuggester(request.parameters, parse_hyperband(request), request.direction)

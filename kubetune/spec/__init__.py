@@ -1,0 +1,29 @@
+"""Katib `kubeflow.org/v1beta1` Experiments: load, default, validate, lint, search-space model.
+
+    from kubetune.spec import load_experiment, check
+    exp = load_experiment("experiment.yaml")      # SpecError lists every problem, with field paths
+    errors, warnings = check(exp)
+"""
+from __future__ import annotations
+
+from .algorithms import EXTRA_ALGORITHMS, AlgorithmContext, register_algorithm
+from .defaults import apply_defaults
+from .errors import Problem, SpecError
+from .experiment import Algorithm, Experiment, Objective
+from .lint import lint
+from .load import experiment_from_dict, load_documents, load_experiment, load_experiments
+from .space import Parameter, parse_parameters
+from .validate import validate
+
+
+def check(exp: Experiment) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) for an Experiment: Katib's validation of its current spec, then lint."""
+    errors = validate(exp.spec, exp.name, exp.namespace)
+    return errors, lint(exp)
+
+
+__all__ = [
+    "EXTRA_ALGORITHMS", "Algorithm", "AlgorithmContext", "Experiment", "Objective", "Parameter", "Problem",
+    "SpecError", "apply_defaults", "check", "experiment_from_dict", "lint", "load_documents",
+    "load_experiment", "load_experiments", "parse_parameters", "register_algorithm", "validate",
+]

@@ -1,0 +1,483 @@
+"""Warnings for Experiments that Katib accepts but that hang, fail later or mislead.
+
+Katib's admission checks pass these; the trouble shows only at run time (katib-semantics 2.3,
+3.3, Appendix B): no trials are ever created, a suggestion service raises, metrics are never
+read, an experiment never ends. Every warning names the field and says how to fix it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .algorithms import NAS_ALGORITHMS, NOT_RUNNABLE_LOCALLY
+from .errors import Problem, did_you_mean, show, warning
+from .experiment import Experiment
+from .space import Parameter, check_parameter, space_size
+from .template import (
+    NEAR_MISS_RE,
+    containers,
+    is_meta_reference,
+    meta_reference_parts,
+    template_text,
+)
+from .validate import _d, _l, _s, check_filters
+
+T = "spec.trialTemplate"
+OBJ = "spec.objective"
+DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")  # what ([\w|-]+) matches in Go (ASCII \w)
+DEFAULT_TRIAL_RESOURCES = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob", "TrainJob")
+NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"),
+                   "darts": ("algorithm-settings", "search-space", "num-layers")}
+HYPEROPT = ("random", "tpe")
+# In-memory bookkeeping: cannot resume after a suggestion-pod restart (App. B). pbt is left out:
+# it needs FromVolume anyway, so the warning could never be acted on.
+RESTART_FRAGILE = ("grid", "multivariate-tpe", "cmaes", "sobol")
+
+
+def lint(exp: Experiment) -> list[Problem]:
+    """Every warning for `exp`, load warnings (unknown fields) first."""
+    problems: list[Problem] = list(exp.load_warnings)
+    spec = exp.spec if isinstance(exp.spec, dict) else {}
+    algorithm = _s(dig(spec, "algorithm", "algorithmName"))
+    params = _parameters(spec)
+    for check in (_references, _placeholders, _meta_references, _early_stopping, _budget, _metrics,
+                  _strategies, _collector_paths, _workload, _filters):
+        problems += check(exp, spec)
+    problems += _algorithm_traps(exp, spec, algorithm, params)
+    problems += _distributions(spec, algorithm, params)
+    problems += _names(exp, spec, algorithm)
+    return [p if p.severity == "warning" else warning(p.path, p.message, p.hint) for p in problems]
+
+
+def dig(node: Any, *keys: str) -> Any:
+    """node[k1][k2]... or None when any level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _settings(part: dict) -> dict[str, Any]:
+    return {s["name"]: s.get("value") for s in _l(part.get("algorithmSettings"))
+            if isinstance(s, dict) and isinstance(s.get("name"), str)}
+
+
+def _parameters(spec: dict) -> list[tuple[int, dict, Parameter | None]]:
+    out = []
+    for i, raw in enumerate(_l(spec.get("parameters"))):
+        if isinstance(raw, dict):
+            out.append((i, raw, check_parameter(raw, f"spec.parameters[{i}]")[0]))
+    return out
+
+
+def _trial_parameters(spec: dict) -> list[dict]:
+    return [tp for tp in _l(dig(spec, "trialTemplate", "trialParameters")) if isinstance(tp, dict)]
+
+
+def _trial_spec(spec: dict) -> dict | None:
+    ts = dig(spec, "trialTemplate", "trialSpec")
+    return ts if isinstance(ts, dict) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# trial template
+
+
+def _references(exp: Experiment, spec: dict) -> list[Problem]:
+    """Every assignment must be consumed by exactly one trialParameter, else no trial is created."""
+    problems = []
+    refs = [_s(tp.get("reference")) for tp in _trial_parameters(spec)]
+    algorithm = _s(dig(spec, "algorithm", "algorithmName"))
+    if _l(spec.get("parameters")):
+        for i, raw in enumerate(spec["parameters"]):
+            name = raw.get("name") if isinstance(raw, dict) else None
+            if name and name not in refs:
+                problems.append(warning(
+                    f"spec.parameters[{i}].name", f"parameter {show(name)} is not referenced by any "
+                    "trialParameter; Katib then creates no trials at all (the experiment hangs in Running)",
+                    f"add {{name: {name}, reference: {name}}} to spec.trialTemplate.trialParameters and use "
+                    f"${{trialParameters.{name}}} in the trialSpec, or remove the parameter"))
+    elif algorithm in NAS_ASSIGNMENTS:
+        expected = NAS_ASSIGNMENTS[algorithm]
+        for i, ref in enumerate(refs):
+            if ref and not is_meta_reference(ref) and ref not in expected:
+                problems.append(warning(f"{T}.trialParameters[{i}].reference",
+                                        f"{algorithm} assigns {', '.join(expected)}; {show(ref)} never gets a "
+                                        "value, so trial generation fails",
+                                        did_you_mean(ref, expected) or f"reference one of {', '.join(expected)}"))
+        for name in expected:
+            if name not in refs:
+                problems.append(warning(f"{T}.trialParameters", f"{algorithm} assigns {show(name)} but no "
+                                        "trialParameter references it; trial generation fails",
+                                        f"add {{name: {name.replace('-', '_')}, reference: {name}}}"))
+    return problems
+
+
+def _placeholders(exp: Experiment, spec: dict) -> list[Problem]:
+    """Things that look like ${trialParameters.x} but that Katib will pass through literally."""
+    ts = _trial_spec(spec)
+    if ts is None:
+        return []
+    found = sorted(set(m.group(0) for m in NEAR_MISS_RE.finditer(template_text(ts))))
+    return [warning(f"{T}.trialSpec", f"{text} is not a Katib placeholder and is passed to the trial "
+                    "unchanged", "write ${trialParameters.<name>} exactly") for text in found]
+
+
+def _meta_references(exp: Experiment, spec: dict) -> list[Problem]:
+    """${trialSpec.Labels[k]} / Annotations[k] need the key in the template's metadata."""
+    problems = []
+    ts = _trial_spec(spec) or {}
+    meta = ts.get("metadata") if isinstance(ts.get("metadata"), dict) else {}
+    for i, tp in enumerate(_trial_parameters(spec)):
+        ref = _s(tp.get("reference"))
+        if "${trialSpec." not in ref:
+            continue
+        parts = meta_reference_parts(ref)
+        path = f"{T}.trialParameters[{i}].reference"
+        if parts is None:
+            problems.append(warning(path, f"{show(ref)} is not a trial metadata reference; trial generation "
+                                    "fails", "use ${trialSpec.Name}, Namespace, Kind, APIVersion, "
+                                             "Labels[key] or Annotations[key]"))
+            continue
+        key, sub = parts
+        if sub is not None and _trial_spec(spec) is not None:
+            source = meta.get(key.lower()) if isinstance(meta.get(key.lower()), dict) else {}
+            if sub not in source:
+                problems.append(warning(path, f"{show(ref)}: the trialSpec has no metadata.{key.lower()} key "
+                                        f"{show(sub)}; trial generation fails",
+                                        f"add it under spec.trialTemplate.trialSpec.metadata.{key.lower()}"))
+    return problems
+
+
+def _workload(exp: Experiment, spec: dict) -> list[Problem]:
+    problems = []
+    tt = _d(spec.get("trialTemplate"))
+    if tt.get("configMap") is not None:
+        problems.append(warning(f"{T}.configMap", "the template lives in a ConfigMap on the cluster: kubetune "
+                                "cannot check its placeholders and `kubetune run` cannot read it",
+                                "inline it as spec.trialTemplate.trialSpec"))
+    ts = _trial_spec(spec)
+    if ts is None:
+        return problems
+    kind = ts.get("kind")
+    if isinstance(kind, str) and kind not in DEFAULT_TRIAL_RESOURCES:
+        problems.append(warning(f"{T}.trialSpec.kind", f"kind {show(kind)} is not in Katib's default "
+                                "trialResources: the trial controller never watches it and trials stay Running",
+                                "add Kind.version.group to katib-config init.controller.trialResources, grant "
+                                "RBAC and restart katib-controller"))
+    primary = _s(tt.get("primaryContainerName"))
+    found = containers(ts)
+    if primary and found and not any(c.get("name") == primary for _, c in found):
+        names = [c.get("name") for _, c in found if isinstance(c.get("name"), str)]
+        problems.append(warning(f"{T}.primaryContainerName", f"no container named {show(primary)} in the "
+                                "trialSpec; Katib's pod webhook rejects the trial pods",
+                                did_you_mean(primary, names) or f"containers: {', '.join(names) or 'none'}"))
+    for path, c in found:
+        if c.get("name") == primary and not c.get("command"):
+            problems.append(warning(f"{path}.command", "the primary container has no command: Katib reads the "
+                                    "image ENTRYPOINT from the registry and kubetune cannot run it locally",
+                                    'give the full command, e.g. command: ["python", "-m", "trainer"]'))
+    if kind == "Job" and ts.get("apiVersion") == "batch/v1":
+        pod = _d(dig(ts, "spec", "template", "spec"))
+        if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+            problems.append(warning(f"{T}.trialSpec.spec.template.spec.restartPolicy",
+                                    f"found {show(pod.get('restartPolicy'))}; a Job pod needs Never or OnFailure, "
+                                    "so Kubernetes refuses to create the trial's Job",
+                                    "restartPolicy: Never"))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# early stopping, budget
+
+
+def _early_stopping(exp: Experiment, spec: dict) -> list[Problem]:
+    es = spec.get("earlyStopping")
+    if not isinstance(es, dict):
+        return []
+    problems = []
+    if not dig(spec, "trialTemplate", "retain"):
+        problems.append(warning(f"{T}.retain", "early stopping without retain: true: early-stopped trials never "
+                                "get an observation and each one permanently lowers the parallelism (Katib "
+                                "issue #1377)", "set spec.trialTemplate.retain: true"))
+    kind = dig(spec, "metricsCollectorSpec", "collector", "kind")
+    if kind not in ("StdOut", "File"):
+        problems.append(warning("spec.metricsCollectorSpec.collector.kind", f"early stopping only works with the "
+                                f"StdOut and File collectors, not {show(kind)}; no trial will be stopped",
+                                "use StdOut or File, or remove earlyStopping"))
+    settings = _settings(es)
+    try:
+        min_trials = int(settings.get("min_trials_required") or 3)
+    except (TypeError, ValueError):
+        min_trials = 3
+    max_trials = spec.get("maxTrialCount")
+    if es.get("algorithmName") == "medianstop" and isinstance(max_trials, int) and min_trials >= max_trials:
+        problems.append(warning("spec.earlyStopping.algorithmSettings", f"medianstop needs {min_trials} "
+                                f"succeeded trials before it stops anything, but maxTrialCount is {max_trials}",
+                                "lower min_trials_required (default 3)"))
+    return problems
+
+
+def _budget(exp: Experiment, spec: dict) -> list[Problem]:
+    problems = []
+    if spec.get("maxTrialCount") is None:
+        problems.append(warning("spec.maxTrialCount", "no maxTrialCount: the experiment runs until the goal is "
+                                "reached or failures stop it, and never ends when the search space is used up",
+                                "set maxTrialCount"))
+    if spec.get("maxFailedTrialCount") is None:
+        problems.append(warning("spec.maxFailedTrialCount", "no maxFailedTrialCount: failing trials never fail "
+                                "the experiment; if every trial fails it still ends Succeeded",
+                                "set maxFailedTrialCount, e.g. 3"))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics
+
+
+def _collector(spec: dict) -> tuple[str | None, dict]:
+    return dig(spec, "metricsCollectorSpec", "collector", "kind"), _d(dig(spec, "metricsCollectorSpec", "source"))
+
+
+def _metrics(exp: Experiment, spec: dict) -> list[Problem]:
+    problems = []
+    obj = _d(spec.get("objective"))
+    kind, source = _collector(spec)
+    fmt = dig(source, "fileSystemPath", "format")
+    text_parsed = kind == "StdOut" or (kind == "File" and fmt == "TEXT")
+    custom_filter = bool(dig(source, "filter", "metricsFormat"))
+    named = [(f"{OBJ}.objectiveMetricName", _s(obj.get("objectiveMetricName")))]
+    named += [(f"{OBJ}.additionalMetricNames[{i}]", m)
+              for i, m in enumerate(_l(obj.get("additionalMetricNames"))) if isinstance(m, str)]
+    seen: set[str] = set()
+    for path, name in named:
+        if name in seen:
+            problems.append(warning(path, f"metric {show(name)} is listed twice", "remove the repeat"))
+        seen.add(name)
+        if text_parsed and not custom_filter and name and not DEFAULT_METRIC_NAME.fullmatch(name):
+            problems.append(warning(path, f"metric {show(name)} can never be read by the default metrics regex "
+                                    r"([\w|-]+)\s*=\s*..., which allows only letters, digits, _, | and -"
+                                    + (f"; a line '{name}=0.5' is recorded as "
+                                       f"{show(re.split(r'[^A-Za-z0-9_|-]', name)[-1])}"
+                                       if re.split(r"[^A-Za-z0-9_|-]", name)[-1] else ""),
+                                    "rename the metric (e.g. val_loss) or add "
+                                    "spec.metricsCollectorSpec.source.filter.metricsFormat with a regex whose "
+                                    "first group matches the name"))
+        if ";" in name and kind != "Push":
+            problems.append(warning(path, f"metric {show(name)} contains ';', which Katib uses to separate "
+                                    "metric names for the collector", "remove the ';'"))
+    return problems
+
+
+def _strategies(exp: Experiment, spec: dict) -> list[Problem]:
+    problems = []
+    obj = _d(spec.get("objective"))
+    metrics = {obj.get("objectiveMetricName")} | {m for m in _l(obj.get("additionalMetricNames"))
+                                                 if isinstance(m, str)}
+    for i, s in enumerate(_l(obj.get("metricStrategies"))):
+        if not isinstance(s, dict):
+            continue
+        value, name = s.get("value"), s.get("name")
+        if value not in ("min", "max", "latest"):
+            problems.append(warning(f"{OBJ}.metricStrategies[{i}].value", f"found {show(value)}; Katib accepts it "
+                                    "but then reads the metric as unavailable, so no trial can ever be best",
+                                    did_you_mean(str(value), ("min", "max", "latest")) or "min, max or latest"))
+        if not isinstance(name, str) or name not in metrics:
+            problems.append(warning(f"{OBJ}.metricStrategies[{i}].name", f"{show(name)} is neither the objective "
+                                    "nor an additional metric; it is never collected",
+                                    did_you_mean(str(name), [m for m in metrics if m]) or
+                                    "add it to additionalMetricNames or remove the strategy"))
+    return problems
+
+
+def _collector_paths(exp: Experiment, spec: dict) -> list[Problem]:
+    kind, source = _collector(spec)
+    if kind not in ("File", "TensorFlowEvent"):
+        return []
+    path = _s(dig(source, "fileSystemPath", "path"))
+    ts = _trial_spec(spec)
+    if not path or ts is None:
+        return []
+    text = template_text(ts)
+    probe = path.rstrip("/") or path
+    if probe in text:
+        return []
+    what = "metrics file" if kind == "File" else "event directory"
+    return [warning("spec.metricsCollectorSpec.source.fileSystemPath.path",
+                    f"the trial never mentions the {what} {show(path)}: unless the program writes there by "
+                    "itself, no metrics are collected and every trial ends MetricsUnavailable",
+                    f"pass the path to the training command (e.g. --metrics-file {path})")]
+
+
+def _filters(exp: Experiment, spec: dict) -> list[Problem]:
+    kind, _ = _collector(spec)
+    if kind != "StdOut":
+        return []  # other kinds are checked by the webhook (validate)
+    out = []
+    for p in check_filters(spec):
+        out.append(warning(p.path, p.message + " (not checked for StdOut at admission; the collector fails at "
+                           "run time)", p.hint))
+    formats = _l(dig(spec, "metricsCollectorSpec", "source", "filter", "metricsFormat"))
+    for i, fmt in enumerate(formats):
+        if isinstance(fmt, str) and ";" in fmt:
+            out.append(warning(f"spec.metricsCollectorSpec.source.filter.metricsFormat[{i}]", "contains ';', "
+                               "which Katib uses to join filters for the collector", "avoid ';'"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# algorithms and search space
+
+
+def _algorithm_traps(exp: Experiment, spec: dict, algorithm: str,
+                     params: list[tuple[int, dict, Parameter | None]]) -> list[Problem]:
+    problems = []
+    settings = _settings(_d(spec.get("algorithm")))
+    max_trials = spec.get("maxTrialCount")
+    parallel = spec.get("parallelTrialCount")
+    parsed = [p for _, _, p in params if p is not None]
+    if algorithm in NOT_RUNNABLE_LOCALLY:
+        problems.append(warning("spec.algorithm.algorithmName", f"{algorithm} runs on a Katib cluster only; "
+                                "kubetune's local engine has no port of it", "run it with kubetune submit"))
+    # search-space size vs budget
+    size = None
+    if parsed and len(parsed) == len(params):
+        try:
+            size = space_size(parsed)
+        except ValueError:
+            size = None
+    if algorithm == "grid" and max_trials is None:
+        problems.append(warning("spec.maxTrialCount", "grid without maxTrialCount: once the grid is used up "
+                                "Optuna re-suggests old points and the experiment never ends",
+                                f"set maxTrialCount to the grid size{f' ({size})' if size else ''}"))
+    elif (algorithm not in ("grid", "hyperband", "pbt") and algorithm not in NAS_ALGORITHMS
+          and size is not None and isinstance(max_trials, int) and max_trials > size):
+        problems.append(warning("spec.maxTrialCount", f"the search space has only {size} distinct points but "
+                                f"maxTrialCount is {max_trials}; {algorithm} will repeat points",
+                                f"lower maxTrialCount to {size}, or use grid"))
+    # duplicate parameter names (goptuna rejects them in validation; elsewhere they break silently)
+    if algorithm not in ("cmaes", "sobol"):
+        seen: set = set()
+        for i, raw, _ in params:
+            if _s(raw.get("name")) in seen:
+                problems.append(warning(f"spec.parameters[{i}].name", f"duplicate parameter name "
+                                        f"{show(raw.get('name'))}", "parameter names must be unique"))
+            seen.add(_s(raw.get("name")))
+    for i, raw, p in params:
+        if p is not None and p.type == "discrete" and not all(_is_number(v) for v in p.values):
+            problems.append(warning(f"spec.parameters[{i}].feasibleSpace.list", "discrete values should be "
+                                    "numbers" + ("; hyperband fails on them" if algorithm == "hyperband" else ""),
+                                    "use parameterType: categorical for names"))
+        if dig(raw, "feasibleSpace", "distribution") == "unknown":
+            problems.append(warning(f"spec.parameters[{i}].feasibleSpace.distribution", "distribution unknown is "
+                                    "accepted by Katib but means nothing; kubetune treats it as uniform",
+                                    "write uniform, logUniform, normal or logNormal"))
+    if algorithm == "hyperband":
+        if max_trials is None or (isinstance(parallel, int) and max_trials > parallel):
+            problems.append(warning("spec.maxTrialCount", "Katib's hyperband reliably runs only its first bracket: "
+                                    "later brackets return fewer trials than requested and the experiment stalls",
+                                    "set maxTrialCount equal to parallelTrialCount (as Katib's example does)"))
+    if algorithm == "pbt":
+        if spec.get("resumePolicy") != "FromVolume":
+            problems.append(warning("spec.resumePolicy", "pbt needs resumePolicy: FromVolume on a cluster: only "
+                                    "then is the checkpoint volume created and mounted at suggestion_trial_dir",
+                                    "resumePolicy: FromVolume"))
+        for i, _, p in params:
+            if p is not None and p.type == "double" and p.step is None:
+                problems.append(warning(f"spec.parameters[{i}].feasibleSpace.step", "pbt samples doubles from a "
+                                        "grid and fails without a step", 'add e.g. step: "0.01"'))
+        if len(_s(exp.name)) > 26:
+            problems.append(warning("metadata.name", f"pbt names trials <name>-<uuid4> (name + 37 chars); "
+                                    f"{len(exp.name)} chars makes Job names longer than 63",
+                                    "shorten the name to at most 26 characters"))
+    if algorithm == "cmaes":
+        for name, value in settings.items():
+            bad = (name == "restart_strategy" and value not in ("ipop", "bipop", "none")) or (
+                name == "sigma" and not _is_number(value)) or (name == "random_state" and not _is_int(value))
+            if bad:
+                problems.append(warning("spec.algorithm.algorithmSettings", f"cmaes setting {name}: "
+                                        f"{show(value)} is accepted at validation but every suggestion then fails",
+                                        "restart_strategy: ipop|bipop|none; sigma: a number; random_state: an "
+                                        "integer"))
+            elif name not in ("restart_strategy", "sigma", "random_state"):
+                problems.append(warning("spec.algorithm.algorithmSettings", f"unknown cmaes setting {show(name)}",
+                                        did_you_mean(name, ("restart_strategy", "sigma", "random_state"))))
+    if algorithm == "sobol" and settings:
+        problems.append(warning("spec.algorithm.algorithmSettings", "sobol ignores all settings",
+                                "remove them"))
+    if spec.get("resumePolicy") == "FromVolume" and algorithm in RESTART_FRAGILE:
+        problems.append(warning("spec.resumePolicy", f"{algorithm} keeps its bookkeeping in memory: after a "
+                                "restart from the volume it errors on trials it did not create",
+                                "use random, tpe, bayesianoptimization or hyperband to resume from a volume"))
+    return problems
+
+
+def _distributions(spec: dict, algorithm: str, params: list[tuple[int, dict, Parameter | None]]
+                   ) -> list[Problem]:
+    problems = []
+    for i, raw, p in params:
+        space = _d(raw.get("feasibleSpace"))
+        dist = space.get("distribution") or "uniform"
+        path = f"spec.parameters[{i}].feasibleSpace"
+        if p is None:
+            continue
+        if not p.is_numeric:
+            if dist not in ("uniform", "unknown"):
+                problems.append(warning(f"{path}.distribution", f"distribution {dist} is ignored for "
+                                        f"{p.type} parameters", "remove it"))
+            continue
+        if algorithm in HYPEROPT:
+            if dist in ("normal", "logNormal"):
+                problems.append(warning(f"{path}.distribution", f"hyperopt's {dist} is not clipped: {algorithm} "
+                                        f"can suggest values outside [{space.get('min')}, {space.get('max')}]",
+                                        "use uniform/logUniform if the bounds matter"))
+            if dist in ("logUniform", "logNormal") and p.min is not None and p.min <= 0:
+                problems.append(warning(f"{path}.min", f"{dist} needs min > 0; {algorithm} fails at suggestion "
+                                        "time and the experiment hangs", "raise min above 0"))
+        elif algorithm == "multivariate-tpe":
+            if dist in ("normal", "logNormal"):
+                problems.append(warning(f"{path}.distribution", f"Katib's optuna service raises on {dist} when "
+                                        "asked for suggestions: the experiment hangs with no trials",
+                                        "use uniform or logUniform"))
+        elif algorithm in ("grid", "cmaes", "sobol", "hyperband", "pbt", "bayesianoptimization"):
+            if dist != "uniform":
+                problems.append(warning(f"{path}.distribution", f"{algorithm} ignores distribution {dist}",
+                                        "remove it, or pick an algorithm that uses it (random, tpe)"))
+        if algorithm == "bayesianoptimization":
+            if p.type == "double" and p.min is not None and p.min <= 0:
+                problems.append(warning(f"{path}.min", "Katib's skopt samples every double log-uniformly, so min "
+                                        "must be > 0; the suggestion service fails", "raise min above 0"))
+            if p.step is not None:
+                problems.append(warning(f"{path}.step", "bayesianoptimization ignores step", "remove it"))
+    return problems
+
+
+def _names(exp: Experiment, spec: dict, algorithm: str) -> list[Problem]:
+    problems = []
+    name = _s(exp.name)
+    service = f"{name}-{algorithm}"
+    if "." in name:
+        problems.append(warning("metadata.name", f"{show(name)} contains '.': the suggestion Service "
+                                f"{service} is not a valid DNS-1035 name and the suggestion never starts",
+                                "use '-' instead of '.'"))
+    elif algorithm and len(service) > 63:
+        problems.append(warning("metadata.name", f"the suggestion Service name {service} is longer than 63 "
+                                "characters", "shorten the experiment name"))
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_int(value: Any) -> bool:
+    try:
+        int(value)
+        return True
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,216 @@
+"""Stage-B settings checks of each suggestion service (katib-semantics 2.2) and the registry."""
+from __future__ import annotations
+
+import pytest
+
+from kubetune.spec import AlgorithmContext, Problem, experiment_from_dict, register_algorithm
+from kubetune.spec.algorithms import EXTRA_ALGORITHMS, hyperband_min_parallel
+from spec_helpers import errors_of, find, paths
+
+A = "spec.algorithm"
+
+
+def with_algorithm(doc: dict, name: str, settings: dict[str, str] | None = None) -> dict:
+    doc["spec"]["algorithm"] = {"algorithmName": name,
+                                "algorithmSettings": [{"name": k, "value": v} for k, v in (settings or {}).items()]}
+    return doc
+
+
+def setting_error(doc, index=0, part="value", text=""):
+    return find(errors_of(doc), f"{A}.algorithmSettings[{index}].{part}", text)
+
+
+@pytest.mark.parametrize("name, settings, part, text", [
+    ("random", {"seed": "1"}, "name", "unknown setting"),
+    ("random", {"random_state": "-1"}, "value", "an integer >= 0"),
+    ("random", {"random_state": "1.5"}, "value", "must be an integer"),
+    ("tpe", {"gamma": "1"}, "value", "in (0, 1)"),
+    ("tpe", {"prior_weight": "0"}, "value", "greater than 0"),
+    ("tpe", {"n_EI_candidates": "0"}, "value", "an integer > 0"),
+    ("tpe", {"n_ei_candidates": "3"}, "name", "unknown setting"),
+    ("tpe", {"gamma": "abc"}, "value", "must be a number"),
+    ("grid", {"random_state": "-2"}, "value", "an integer >= 0"),
+    ("grid", {"n_startup_trials": "2"}, "name", "unknown setting"),
+    ("multivariate-tpe", {"n_startup_trials": "-1"}, "value", "an integer >= 0"),
+    ("multivariate-tpe", {"gamma": "0.1"}, "name", "unknown setting"),
+    ("bayesianoptimization", {"base_estimator": "XGB"}, "value", "must be one of GP, RF, ET, GBRT"),
+    ("bayesianoptimization", {"acq_func": "UCB"}, "value", "must be one of"),
+    ("bayesianoptimization", {"acq_optimizer": "adam"}, "value", "must be one of"),
+    ("bayesianoptimization", {"n_initial_points": "-1"}, "value", "an integer >= 0"),
+    ("bayesianoptimization", {"kappa": "1"}, "name", "unknown setting"),
+])
+def test_settings_rejected_by_the_services(doc, name, settings, part, text):
+    with_algorithm(doc, name, settings)
+    if name == "grid":  # make the space gridable so only the setting is wrong
+        doc["spec"]["parameters"][0]["feasibleSpace"]["step"] = "0.033"
+    setting_error(doc, 0, part, text)
+
+
+def test_unknown_setting_name_gets_a_suggestion(doc):
+    with_algorithm(doc, "tpe", {"n_ei_candidates": "3"})
+    assert 'did you mean "n_EI_candidates"' in setting_error(doc, 0, "name").hint
+
+
+def test_grid_needs_a_step_for_doubles(doc):
+    with_algorithm(doc, "grid")
+    problem = find(errors_of(doc), "spec.parameters[0].feasibleSpace.step", "grid needs a step")
+    assert "step" in problem.hint
+
+
+def test_grid_max_trial_count_above_grid_size(make_doc):
+    doc = make_doc("grid.yaml")  # 3 x 2 x 2 = 12 points
+    doc["spec"]["maxTrialCount"] = 13
+    problem = find(errors_of(doc), "spec.maxTrialCount", "only 12 points")
+    assert "at most 12" in problem.hint
+    doc["spec"]["maxTrialCount"] = 12
+    assert errors_of(doc) == []
+
+
+def test_cmaes_needs_two_numeric_parameters(doc):
+    with_algorithm(doc, "cmaes")
+    doc["spec"]["parameters"] = doc["spec"]["parameters"][2:]  # only the categorical one
+    doc["spec"]["trialTemplate"]["trialParameters"] = doc["spec"]["trialTemplate"]["trialParameters"][2:]
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        "python", "-m", "trainer", "--optimizer=${trialParameters.optimizer}"]
+    find(errors_of(doc), "spec.parameters", "at least two int/double parameters")
+
+
+@pytest.mark.parametrize("name", ["cmaes", "sobol"])
+def test_goptuna_rejects_duplicate_parameter_names(make_doc, name):
+    doc = make_doc(f"{name}.yaml")
+    doc["spec"]["parameters"][1]["name"] = "lr"
+    find(errors_of(doc), "spec.parameters[1].name", "duplicate parameter name")
+
+
+def test_hyperband_requires_r_l_and_resource_name(make_doc):
+    doc = make_doc("hyperband.yaml")
+    doc["spec"]["algorithm"]["algorithmSettings"] = [{"name": "eta", "value": "3"}]
+    find(errors_of(doc), f"{A}.algorithmSettings", "missing r_l, resource_name")
+
+
+def test_hyperband_parallelism(make_doc):
+    doc = make_doc("hyperband.yaml")
+    doc["spec"]["parallelTrialCount"] = 8
+    problem = find(errors_of(doc), "spec.parallelTrialCount", "needs at least 9")
+    assert "parallelTrialCount: 9" in problem.hint
+
+
+@pytest.mark.parametrize("settings, index, text", [
+    ({"resource_name": "epochs", "r_l": "0"}, 1, "r_l"),
+    ({"resource_name": "epochs", "r_l": "-1"}, 1, "positive number"),
+    ({"resource_name": "epochs", "r_l": "nine"}, 1, "positive number"),
+    ({"resource_name": "epochs", "r_l": "9", "eta": "1"}, 2, "eta"),
+    ({"resource_name": "epoch", "r_l": "1"}, 0, "is not a parameter name"),
+])
+def test_hyperband_settings(make_doc, settings, index, text):
+    doc = with_algorithm(make_doc("hyperband.yaml"), "hyperband", settings)
+    setting_error(doc, index, "value", text)
+
+
+def test_hyperband_bracket_math_matches_the_service():
+    assert hyperband_min_parallel(9.0, "3") == 9
+    assert hyperband_min_parallel(2.0, "2") == 2  # Katib's example: eta 2, r_l 2
+    assert hyperband_min_parallel(81.0, None) == 81
+    assert hyperband_min_parallel(8.0, "0") == 3  # eta <= 0 -> 3, s_max = int(1.89) = 1
+
+
+@pytest.mark.parametrize("settings, path, text", [
+    ({"n_population": "5", "truncation_threshold": "0.2"}, f"{A}.algorithmSettings", "missing suggestion_trial_dir"),
+    ({"suggestion_trial_dir": "/d", "n_population": "4", "truncation_threshold": "0.2"},
+     f"{A}.algorithmSettings[1].value", ">= 5"),
+    ({"suggestion_trial_dir": "/d", "n_population": "5", "truncation_threshold": "1.5"},
+     f"{A}.algorithmSettings[2].value", "[0, 1]"),
+    ({"suggestion_trial_dir": "/d", "n_population": "5", "truncation_threshold": "0.2",
+      "resample_probability": "0.5"}, f"{A}.algorithmSettings[3].name", "resample_probability"),
+])
+def test_pbt_settings(make_doc, settings, path, text):
+    doc = with_algorithm(make_doc("pbt.yaml"), "pbt", settings)
+    find(errors_of(doc), path, text)
+
+
+def test_enas_graph_config_and_settings(make_doc):
+    doc = make_doc("enas.yaml")
+    del doc["spec"]["nasConfig"]["graphConfig"]["outputSizes"]
+    doc["spec"]["algorithm"]["algorithmSettings"] = [
+        {"name": "controller_learning_rate", "value": "2"},
+        {"name": "controller_temperature", "value": "None"},
+        {"name": "controller_train_steps", "value": "0"},
+        {"name": "controller_lr", "value": "0.1"},
+    ]
+    errors = errors_of(doc)
+    find(errors, "spec.nasConfig.graphConfig.outputSizes", "required by enas")
+    find(errors, f"{A}.algorithmSettings[0].value", "in (0, 1]")
+    find(errors, f"{A}.algorithmSettings[2].value", "an integer >= 1")
+    find(errors, f"{A}.algorithmSettings[3].name", "unknown setting")
+    assert f"{A}.algorithmSettings[1].value" not in paths(errors)
+
+
+def test_nas_operation_checks(make_doc):
+    doc = make_doc("darts.yaml")
+    ops = doc["spec"]["nasConfig"]["operations"]
+    ops[0]["parameters"][0]["feasibleSpace"] = {"list": []}
+    ops[1]["parameters"] = []
+    ops.append({"operationType": "conv", "parameters": [
+        {"name": "size", "parameterType": "double", "feasibleSpace": {"min": "1", "max": "3"}}]})
+    errors = errors_of(doc)
+    find(errors, "spec.nasConfig.operations[0].parameters[0].feasibleSpace.list", "needs a list")
+    find(errors, "spec.nasConfig.operations[1].parameters", "at least one parameter")
+    find(errors, "spec.nasConfig.operations[2].parameters[0].feasibleSpace.step", "step > 0")
+
+
+def test_darts_settings_accept_unknown_names_but_check_ranges(make_doc):
+    doc = make_doc("darts.yaml")
+    doc["spec"]["algorithm"]["algorithmSettings"] = [
+        {"name": "num_epochs", "value": "0"}, {"name": "my_own", "value": "x"},
+        {"name": "w_lr", "value": "-0.1"}, {"name": "batch_size", "value": "None"}]
+    errors = errors_of(doc)
+    assert paths(errors) == [f"{A}.algorithmSettings[0].value", f"{A}.algorithmSettings[2].value"]
+
+
+def test_nas_algorithms_need_nas_config_and_hp_algorithms_need_parameters(doc, make_doc):
+    with_algorithm(doc, "enas")
+    find(errors_of(doc), "spec.nasConfig", "needs spec.nasConfig")
+    enas = make_doc("enas.yaml")
+    with_algorithm(enas, "random")
+    find(errors_of(enas), "spec.nasConfig", "does not use spec.nasConfig")
+
+
+@pytest.mark.parametrize("settings, index, part, text", [
+    ({"min_trials_required": "0"}, 0, "value", "an integer > 0"),
+    ({"start_step": "0"}, 0, "value", "an integer >= 1"),
+    ({"start_step": "two"}, 0, "value", "must be an integer"),
+    ({"min_trials": "3"}, 0, "name", "unknown setting"),
+])
+def test_medianstop_settings(make_doc, settings, index, part, text):
+    doc = make_doc("median-stop.yaml")
+    doc["spec"]["earlyStopping"]["algorithmSettings"] = [{"name": k, "value": v} for k, v in settings.items()]
+    find(errors_of(doc), f"spec.earlyStopping.algorithmSettings[{index}].{part}", text)
+
+
+def test_extra_algorithms_are_known_and_checked(doc):
+    def check_fixed_product(ctx: AlgorithmContext) -> list[Problem]:
+        value = ctx.settings_dict.get("phi")
+        if value is None:
+            return [Problem(f"{ctx.path}.algorithmSettings", "fixed-product needs phi", "error")]
+        return []
+
+    with_algorithm(doc, "fixed-product")
+    find(errors_of(doc), f"{A}.algorithmName", "unable to get Suggestion config data")
+    register_algorithm("fixed-product", check_fixed_product)
+    try:
+        find(errors_of(doc), f"{A}.algorithmSettings", "needs phi")
+        with_algorithm(doc, "fixed-product", {"phi": "1"})
+        assert experiment_from_dict(doc).algorithm.name == "fixed-product"
+    finally:
+        EXTRA_ALGORITHMS.pop("fixed-product")
+
+
+def test_a_crashing_extra_check_becomes_an_error(doc):
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    EXTRA_ALGORITHMS["broken"] = broken
+    try:
+        find(errors_of(with_algorithm(doc, "broken")), A, "boom")
+    finally:
+        EXTRA_ALGORITHMS.pop("broken")
