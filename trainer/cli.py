@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -36,13 +37,19 @@ class _SafeFormatter(logging.Formatter):
         return "[trainer] " + super().format(record).replace("=", ":")
 
 
+def _is_rank0() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _setup_logging() -> None:
-    import os
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_kubetune_trainer", False)]:
+        root.removeHandler(h)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_SafeFormatter("%(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if os.environ.get("RANK", "0") == "0" else logging.WARNING)
+    handler._kubetune_trainer = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if _is_rank0() else logging.WARNING)
 
     def show(message, category, filename, lineno, file=None, line=None):
         log(f"{category.__name__}: {message} ({Path(filename).name}:{lineno})")
@@ -96,7 +103,7 @@ def cmd_train(argv: Sequence[str]) -> int:
     from trainer.train import train
     summary = train(cfg, ckpt)
     best = summary["best"]
-    if best["value"] is not None:
+    if best["value"] is not None and _is_rank0():
         log(f"done: best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; outputs in {summary['output']}")
     return 0
 

@@ -43,6 +43,7 @@ from .suggest.base import SuggestionError, objective_direction
 from .suggest.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
 
 SYNC_SECONDS = 2.0
+BULK_READ = 64  # above this many rows to read, one full read beats a query per trial
 MESSAGE_CHARS = 200
 
 _log = logging.getLogger(__name__)
@@ -183,6 +184,12 @@ def study_user_attrs(experiment: dict) -> dict[str, Any]:
     }
 
 
+def _trial_names(state: ExperimentState) -> list[str]:
+    """Trial names in creation order, without decoding every row (ExperimentState.trials() parses
+    each row's JSON: ~30 ms for 2,000 trials, every 2 s while an experiment runs)."""
+    return [r[0] for r in state.db.execute("SELECT name FROM trials ORDER BY seq")]
+
+
 def _time(ts: float | None) -> dt.datetime | None:
     return None if ts is None else dt.datetime.fromtimestamp(ts)
 
@@ -244,19 +251,29 @@ class DashboardSync:
             if version == self._version:
                 return False
             self._set_study_attrs(state.experiment())
-            seen = set()
-            for row in state.trials():
-                seen.add(row.name)
+            names = _trial_names(state)
+            for row in self._changed_rows(state, names):
                 mirror = self._mirrors.get(row.name)
                 if mirror is None:
                     self._mirrors[row.name] = self._add(state, row)
-                elif not mirror.finished:
+                else:
                     self._update(state, row, mirror)
+            present = set(names)
             for name, mirror in self._mirrors.items():
-                if name not in seen and not mirror.finished:
+                if name not in present and not mirror.finished:
                     self._drop(mirror)
             self._version = version
             return True
+
+    def _changed_rows(self, state: ExperimentState, names: list[str]) -> list[TrialRow]:
+        """Rows of the trials that may have changed: new ones and those not mirrored as finished.
+        Finished trials are frozen, so a live 2,000-trial experiment reads a handful of rows."""
+        wanted = [n for n in names if n not in self._mirrors or not self._mirrors[n].finished]
+        if len(wanted) > BULK_READ:
+            keep = set(wanted)
+            return [row for row in state.trials() if row.name in keep]
+        rows = (state.trial(n) for n in wanted)
+        return [row for row in rows if row is not None]  # None: deleted since the names were read
 
     def _set_study_attrs(self, experiment: dict) -> None:
         for key, value in study_user_attrs(experiment).items():

@@ -312,7 +312,7 @@ class LocalEngine:
                 collector = TrialCollector(self.exp.metrics_collector, self.exp.metric_names, trial_dir,
                                            post=lambda logs, n=name: self.events.put(MetricsEvent(n, logs)))
                 spec: LaunchSpec = local_launch(pc, self.overrides, trial_dir, name, self.exp.namespace,
-                                                collector.local_path_map)
+                                                collector.local_path_map, self.exp.parallel_trial_count)
             except TemplateError as e:
                 self.gpu_pool.release(gpus)
                 self._finish(state, trials, name, "Failed", "TrialGenerationFailed", str(e), None, [], {})

@@ -107,8 +107,22 @@ def _env_value(var: dict, over: LocalOverrides, trial_name: str, namespace: str)
     return ""
 
 
+def cpu_threads(container: dict, parallel: int) -> int:
+    """Threads a trial may use: its `cpu` limit (as a pod would get), else a fair share of this
+    machine. Without it every PyTorch trial starts one thread per core and parallel trials thrash."""
+    cores = os.cpu_count() or 1
+    limit = str(((container.get("resources") or {}).get("limits") or {}).get("cpu", ""))
+    if limit:
+        try:
+            cpus = float(limit[:-1]) / 1000 if limit.endswith("m") else float(limit)
+            return max(1, min(cores, int(cpus)))
+        except ValueError:
+            pass
+    return max(1, cores // max(1, parallel))
+
+
 def local_launch(pc: PrimaryContainer, over: LocalOverrides, trial_dir: Path, trial_name: str,
-                 namespace: str, extra_path_map: dict[str, str] | None = None) -> LaunchSpec:
+                 namespace: str, extra_path_map: dict[str, str] | None = None, parallel: int = 1) -> LaunchSpec:
     """The primary container as a local process: argv (no shell), env, working dir, GPUs, deadline."""
     c = pc.container
     trial_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +173,8 @@ def local_launch(pc: PrimaryContainer, over: LocalOverrides, trial_dir: Path, tr
         env[str(var.get("name"))] = _map_paths(_env_value(var, over, trial_name, namespace), path_map)
     for name, value in over.env.items():
         env.setdefault(name, value)
+    if "OMP_NUM_THREADS" not in env and "OMP_NUM_THREADS" not in os.environ:
+        env["OMP_NUM_THREADS"] = str(cpu_threads(c, parallel))
     cwd = c.get("workingDir")
     cwd = _map_paths(str(cwd), path_map) if cwd else str(trial_dir)
     if not Path(cwd).is_dir():

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .algorithms import EXTRA_ALGORITHMS, AlgorithmContext, register_algorithm
+from .decode import register_extension_field
 from .defaults import apply_defaults
 from .errors import Problem, SpecError
 from .experiment import Algorithm, Experiment, Objective
@@ -25,5 +26,5 @@ def check(exp: Experiment) -> tuple[list[Problem], list[Problem]]:
 __all__ = [
     "EXTRA_ALGORITHMS", "Algorithm", "AlgorithmContext", "Experiment", "Objective", "Parameter", "Problem",
     "SpecError", "apply_defaults", "check", "experiment_from_dict", "lint", "load_documents",
-    "load_experiment", "load_experiments", "parse_parameters", "register_algorithm", "validate",
+    "load_experiment", "load_experiments", "parse_parameters", "register_algorithm", "register_extension_field", "validate",
 ]

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .access import as_list
 from .errors import Problem, did_you_mean, error, show
 from .space import Parameter, check_parameter, space_size
 
@@ -44,21 +45,18 @@ class AlgorithmContext:
     def parameters(self) -> list[tuple[int, Parameter]]:
         """(index, Parameter) for every parameter that parses (others are reported elsewhere)."""
         out = []
-        for i, raw in enumerate(_list(self.spec.get("parameters"))):
+        for i, raw in enumerate(as_list(self.spec.get("parameters"))):
             param, _ = check_parameter(raw, f"spec.parameters[{i}]")
             if param is not None:
                 out.append((i, param))
         return out
 
     def raw_parameters(self) -> list[dict]:
-        return [p for p in _list(self.spec.get("parameters")) if isinstance(p, dict)]
+        return [p for p in as_list(self.spec.get("parameters")) if isinstance(p, dict)]
 
 
 Check = Callable[[AlgorithmContext], list[Problem]]
 
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -335,7 +333,7 @@ def _nas_operations(ctx: AlgorithmContext) -> list[Problem]:
         return [error("spec.nasConfig", f"algorithm {ctx.name} needs spec.nasConfig",
                       "describe graphConfig and operations (katib-semantics 9)")]
     problems = []
-    operations = _list(nas.get("operations"))
+    operations = as_list(nas.get("operations"))
     if not operations:
         problems.append(error("spec.nasConfig.operations", "at least one operation is required"))
     for i, op in enumerate(operations):
@@ -344,7 +342,7 @@ def _nas_operations(ctx: AlgorithmContext) -> list[Problem]:
             continue
         if not op.get("operationType"):
             problems.append(error(f"{path}.operationType", "required field is missing"))
-        params = _list(op.get("parameters"))
+        params = as_list(op.get("parameters"))
         if not params:
             problems.append(error(f"{path}.parameters", "each operation needs at least one parameter"))
         for j, p in enumerate(params):

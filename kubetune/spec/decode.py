@@ -277,11 +277,16 @@ class _Decoder:
                 if self.skip(key_path):
                     out[key] = value
                     continue
-                suggestion = did_you_mean(key, schema)
-                hint = "; ".join(h for h in (suggestion, self.o.unknown_note) if h)
-                self.problems.append(Problem(key_path, f'unknown field "{key}"',
-                                             self.o.unknown_severity, hint))
-                out[key] = value  # kept for kubetune extensions; Katib drops it
+                if key_path not in EXTENSION_FIELDS:
+                    suggestion = did_you_mean(key, schema)
+                    hint = "; ".join(h for h in (suggestion, self.o.unknown_note) if h)
+                    self.problems.append(Problem(key_path, f'unknown field "{key}"',
+                                                 self.o.unknown_severity, hint))
+                # Kept (JSON-shaped) for kubetune extensions; Katib itself drops it.
+                unusable: list[Problem] = []
+                kept = normalise_free(value, key_path, unusable, depth)
+                if not unusable:
+                    out[key] = kept
                 continue
             attr, ft = schema[key]
             if value is None:
@@ -364,6 +369,15 @@ def decode(obj: dict, model: type, path: str, options: Options | None = None
     return out, decoder.problems
 
 
+# Dotted paths of kubetune's own extra fields (e.g. "spec.kubetune"): kept and not warned about.
+EXTENSION_FIELDS: set[str] = set()
+
+
+def register_extension_field(path: str) -> None:
+    """Declare a kubetune extension field so loading keeps it without an unknown-field warning."""
+    EXTENSION_FIELDS.add(path)
+
+
 API_VERSION = "kubeflow.org/v1beta1"
 KIND = "Experiment"
 
@@ -380,6 +394,12 @@ def decode_experiment(doc: dict) -> tuple[dict, list[Problem]]:
             problems.append(error(show(key), f"key {show(key)} is {kind_of(key)}; keys must be strings"))
             continue
         if key not in known:
+            if key in EXTENSION_FIELDS:
+                unusable: list[Problem] = []
+                kept = normalise_free(value, key, unusable)
+                if not unusable:
+                    out[key] = kept
+                continue
             hint = "; ".join(h for h in (did_you_mean(key, known),
                                          "Katib ignores unknown fields and drops them") if h)
             problems.append(warning(key, f'unknown field "{key}"', hint))

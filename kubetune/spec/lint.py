@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .access import as_dict as _d
+from .access import as_list as _l
+from .access import as_str as _s
+from .access import dig
 from .algorithms import NAS_ALGORITHMS, NOT_RUNNABLE_LOCALLY
 from .errors import Problem, did_you_mean, show, warning
 from .experiment import Experiment
@@ -20,7 +24,7 @@ from .template import (
     meta_reference_parts,
     template_text,
 )
-from .validate import _d, _l, _s, check_filters
+from .validate import check_filters
 
 T = "spec.trialTemplate"
 OBJ = "spec.objective"
@@ -45,17 +49,9 @@ def lint(exp: Experiment) -> list[Problem]:
         problems += check(exp, spec)
     problems += _algorithm_traps(exp, spec, algorithm, params)
     problems += _distributions(spec, algorithm, params)
+    problems += _values_that_break_json(spec)
     problems += _names(exp, spec, algorithm)
     return [p if p.severity == "warning" else warning(p.path, p.message, p.hint) for p in problems]
-
-
-def dig(node: Any, *keys: str) -> Any:
-    """node[k1][k2]... or None when any level is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
 
 
 def _settings(part: dict) -> dict[str, Any]:
@@ -270,8 +266,12 @@ def _metrics(exp: Experiment, spec: dict) -> list[Problem]:
     return problems
 
 
+LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|latency", re.I)
+HIGHER_IS_BETTER = re.compile(r"acc|f1|auc|precision|recall|iou|map|score", re.I)
+
+
 def _strategies(exp: Experiment, spec: dict) -> list[Problem]:
-    problems = []
+    problems = _additional_metric_directions(exp, spec)
     obj = _d(spec.get("objective"))
     metrics = {obj.get("objectiveMetricName")} | {m for m in _l(obj.get("additionalMetricNames"))
                                                  if isinstance(m, str)}
@@ -481,3 +481,40 @@ def _is_int(value: Any) -> bool:
         return True
     except (TypeError, ValueError):
         return False
+
+
+def _additional_metric_directions(exp: Experiment, spec: dict) -> list[Problem]:
+    """Additional metrics default to the objective's min/max (not latest, App. B): a loss next
+    to a maximised accuracy is then reported as its worst (largest) value."""
+    obj = _d(spec.get("objective"))
+    objective_type = obj.get("type")
+    written = {s.get("name") for s in _l(dig(exp.raw, "spec", "objective", "metricStrategies"))
+               if isinstance(s, dict) and isinstance(s.get("name"), str)}
+    problems = []
+    for i, metric in enumerate(_l(obj.get("additionalMetricNames"))):
+        if not isinstance(metric, str) or metric in written:
+            continue
+        opposite = (objective_type == "maximize" and LOWER_IS_BETTER.search(metric)) or (
+            objective_type == "minimize" and HIGHER_IS_BETTER.search(metric)
+            and not LOWER_IS_BETTER.search(metric))
+        if opposite:
+            value = "max" if objective_type == "maximize" else "min"
+            better = "min" if value == "max" else "max"
+            problems.append(warning(f"{OBJ}.additionalMetricNames[{i}]", f"{metric} gets metric strategy "
+                                    f"{value} (the objective's direction), so every trial reports its {value}imum",
+                                    f"add metricStrategies: [{{name: {metric}, value: {better}}}] "
+                                    "(or latest)"))
+    return problems
+
+
+def _values_that_break_json(spec: dict) -> list[Problem]:
+    """Katib substitutes values as raw text into the JSON template: a quote or backslash breaks it."""
+    problems = []
+    for i, raw in enumerate(_l(spec.get("parameters"))):
+        for j, value in enumerate(_l(dig(raw, "feasibleSpace", "list"))):
+            if isinstance(value, str) and ('"' in value or "\\" in value):
+                problems.append(warning(f"spec.parameters[{i}].feasibleSpace.list[{j}]",
+                                        f"{show(value)} contains a quote or backslash: Katib pastes values into "
+                                        "the JSON template unescaped and the trial cannot be created",
+                                        "use plain values (names, numbers)"))
+    return problems

@@ -19,6 +19,9 @@ from .algorithms import (
     known_early_stopping,
     register_algorithm,  # noqa: F401
 )
+from .access import as_dict as _d
+from .access import as_list as _l
+from .access import as_str as _s
 from .decode import INT64, Options, decode
 from .errors import Problem, did_you_mean, error, show
 from .space import check_parameter
@@ -44,18 +47,6 @@ TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
 RE2_UNSUPPORTED = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]")
 
 T = "spec.trialTemplate"
-
-
-def _d(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def validate(spec: dict, name: str, namespace: str = "default") -> list[Problem]:

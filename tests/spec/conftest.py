@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from spec_helpers import DATA, read_doc
+sys.path.insert(0, str(Path(__file__).parent))  # spec_helpers, whatever pytest's import mode
 
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    return DATA
+from spec_helpers import read_doc  # noqa: E402
 
 
 @pytest.fixture(scope="session")

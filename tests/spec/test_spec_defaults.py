@@ -112,4 +112,4 @@ def test_loaded_experiment_carries_the_job_defaults(doc):
     assert exp.model.spec.trial_template.success_condition == JOB_SUCCESS
     assert exp.model.spec.parallel_trial_count == 2
     assert [(s.name, s.value) for s in exp.model.spec.objective.metric_strategies] == [
-        ("accuracy", "max"), ("loss", "max")]
+        ("loss", "min"), ("accuracy", "max")]

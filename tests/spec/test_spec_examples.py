@@ -36,7 +36,7 @@ def test_typed_views_of_the_random_example():
     obj = exp.objective
     assert (obj.type, obj.goal, obj.metric_name) == ("maximize", 0.99, "accuracy")
     assert obj.additional_metric_names == ("loss",)
-    assert obj.strategies == {"accuracy": "max", "loss": "max"}
+    assert obj.strategies == {"loss": "min", "accuracy": "max"}
     assert exp.metric_names == ["accuracy", "loss"]
     assert exp.algorithm.settings == {"random_state": "7"}
     assert exp.early_stopping is None

@@ -260,3 +260,29 @@ def test_check_reports_errors_of_a_spec_edited_after_loading(doc):
     errors, warnings = check(exp)
     assert paths(errors) == ["spec.parallelTrialCount"]
     assert lint(exp) == warnings
+
+
+def test_additional_metric_reported_in_the_objective_direction(doc):
+    doc["spec"]["objective"].pop("metricStrategies")
+    w = find(warnings_of(doc), "spec.objective.additionalMetricNames[0]", "reports its maximum")
+    assert "value: min" in w.hint
+
+
+def test_values_with_quotes_break_the_json_template(doc):
+    doc["spec"]["parameters"][2]["feasibleSpace"]["list"] = ["sgd", 'adam"w']
+    find(warnings_of(doc), "spec.parameters[2].feasibleSpace.list[1]", "unescaped")
+
+
+def test_registered_extension_fields_are_kept_without_warning(doc):
+    from kubetune.spec import register_extension_field
+    from kubetune.spec.decode import EXTENSION_FIELDS
+
+    doc["spec"]["kubetuneExtension"] = {"objectives": ["accuracy", "latency"]}
+    assert "spec.kubetuneExtension" in paths(warnings_of(doc))
+    register_extension_field("spec.kubetuneExtension")
+    try:
+        exp = experiment_from_dict(doc)
+        assert "spec.kubetuneExtension" not in paths(lint(exp))
+        assert exp.spec["kubetuneExtension"] == {"objectives": ["accuracy", "latency"]}
+    finally:
+        EXTENSION_FIELDS.discard("spec.kubetuneExtension")

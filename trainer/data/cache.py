@@ -222,8 +222,11 @@ class _Cache:
             return None
         bad = {int(row): reason for row, reason in index.get("bad", {}).items()}
         if index.get("labels") != [r.label for r in self.records]:
-            # Same pixels, new labels (an edited CSV): refresh the index only.
-            _write_index(self.index_path, self._index_for(index["token"], bad))
+            # Same pixels, new labels (an edited CSV): refresh the index (informational) if we may.
+            try:
+                _write_index(self.index_path, self._index_for(index["token"], bad))
+            except OSError:
+                pass
         store = MemmapStore(str(self.data_path), index["token"], self.shape)
         try:
             store.open()  # map the file checked above, before anyone can replace it
@@ -291,20 +294,27 @@ class _Cache:
 
 def cached_pixels(records: list[ImageRecord], root: Path, part: str, image_size: int, channels: int,
                   cache_dir: str | None, workers: int) -> PartPixels:
-    """Load the part's decoded cache, or build it (once across concurrent processes)."""
+    """Load the part's decoded cache, or build it (once across concurrent processes).
+
+    A valid cache is used even from a read-only folder (e.g. built by the pipeline's data step,
+    then mounted read-only into trials); a build goes next to the data, or, when that folder is
+    not writable, to ~/.cache/kubetune; failing both, images are decoded on every access.
+    """
     folder = cache_folder(root, cache_dir)
-    if not _usable(folder):
-        fallback = _user_cache_folder(root)
-        if cache_dir is None and _usable(fallback):
-            log.warning("cannot write the cache next to the data (%s); using %s", folder, fallback)
-            folder = fallback
-        else:
-            log.warning("cannot write a decoded cache at %s; decoding images on every access", folder)
-            return uncached_pixels(records, image_size, channels, workers)
     cache = _Cache(folder, part, records, image_size, channels)
     loaded = cache.try_load()
     if loaded is not None:
         return loaded
+    if not _usable(folder):
+        fallback = _user_cache_folder(root)
+        if cache_dir is not None or not _usable(fallback):
+            log.warning("cannot write a decoded cache at %s; decoding images on every access", folder)
+            return uncached_pixels(records, image_size, channels, workers)
+        log.warning("cannot write the cache next to the data (%s); using %s", folder, fallback)
+        cache = _Cache(fallback, part, records, image_size, channels)
+        loaded = cache.try_load()
+        if loaded is not None:
+            return loaded
     with _build_lock(cache.lock_path):
         loaded = cache.try_load()  # another process may have built it while we waited
         if loaded is not None:

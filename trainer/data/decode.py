@@ -53,11 +53,8 @@ def decode_image(path: str, image_size: int, channels: int) -> np.ndarray:
         if image.size != (image_size, image_size):
             image = image.resize((image_size, image_size), Image.Resampling.BILINEAR)
         array = np.asarray(image, dtype=np.uint8)
-    if array.ndim == 2:
-        array = array[None, :, :]
-    else:
-        array = array.transpose(2, 0, 1)
-    return np.ascontiguousarray(array)
+    array = array[None, :, :] if array.ndim == 2 else array.transpose(2, 0, 1)
+    return np.array(array, order="C")  # one copy: contiguous and writable (torch.from_numpy wants that)
 
 
 def describe_failure(error: BaseException) -> str:

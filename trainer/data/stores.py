@@ -15,7 +15,7 @@ from .errors import DataError
 
 HEADER_BYTES = 64
 MAGIC = b"KTCACHE1"
-STATS_SAMPLE_LIMIT = 4096  # mean/std from at most this many images (exact below it)
+STATS_PIXEL_BUDGET = 16_000_000  # mean/std from at most ~this many pixels per channel
 
 
 def read_header(path: str) -> tuple[str, tuple[int, int, int, int]] | None:
@@ -75,19 +75,22 @@ class MemmapStore:
         return np.array(self.open()[row])
 
     def channel_sums(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
-        """Per-channel sum and sum of squares over (a deterministic, evenly spread sample of) rows."""
+        """Per-channel sum and sum of squares over the rows (exact), or over an evenly spread,
+        deterministic sample of them when they hold more than STATS_PIXEL_BUDGET pixels per channel."""
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) > STATS_SAMPLE_LIMIT:
-            rows = rows[np.linspace(0, len(rows) - 1, STATS_SAMPLE_LIMIT).round().astype(np.int64)]
+        limit = max(64, STATS_PIXEL_BUDGET // (self.shape[2] * self.shape[3]))
+        if len(rows) > limit:
+            rows = rows[np.linspace(0, len(rows) - 1, limit).round().astype(np.int64)]
         array = self.open()
-        channels = self.shape[1]
-        total = np.zeros(channels)
-        total_sq = np.zeros(channels)
-        for start in range(0, len(rows), 256):
-            chunk = array[np.sort(rows[start : start + 256])].astype(np.float64)
-            total += chunk.sum(axis=(0, 2, 3))
-            total_sq += np.square(chunk).sum(axis=(0, 2, 3))
-        return total, total_sq, len(rows) * self.shape[2] * self.shape[3]
+        total = np.zeros(self.shape[1], dtype=np.uint64)
+        total_sq = np.zeros(self.shape[1], dtype=np.uint64)
+        for start in range(0, len(rows), 128):
+            chunk = array[np.sort(rows[start : start + 128])]
+            total += chunk.sum(axis=(0, 2, 3), dtype=np.uint64)
+            squares = chunk.astype(np.uint16)
+            squares *= squares  # 255 * 255 still fits in uint16
+            total_sq += squares.sum(axis=(0, 2, 3), dtype=np.uint64)
+        return total.astype(np.float64), total_sq.astype(np.float64), len(rows) * self.shape[2] * self.shape[3]
 
 
 class DecodeStore:

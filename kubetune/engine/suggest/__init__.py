@@ -4,16 +4,19 @@ The engine calls `make_suggester(...)` once per experiment (and again after a re
 `suggester.suggest(count, trials)` whenever it has free slots, exactly as Katib's controller calls
 a suggestion service's GetSuggestions (katib-semantics 3.4). Which library backs each name:
 
-| Katib name           | Katib's service          | kubetune backend                                   | module            |
-|----------------------|--------------------------|----------------------------------------------------|-------------------|
-| random               | hyperopt                 | optuna RandomSampler                               | optuna_algorithms |
-| tpe                  | hyperopt                 | optuna TPESampler (hyperopt's gamma, startup rule) | optuna_algorithms |
-| multivariate-tpe     | optuna                   | optuna TPESampler(multivariate, constant_liar)     | optuna_algorithms |
-| cmaes                | goptuna                  | optuna CmaEsSampler (needs package `cmaes`)        | optuna_algorithms |
-| bayesianoptimization | scikit-optimize          | optuna GPSampler (GP + log-EI)                     | optuna_algorithms |
-| grid                 | optuna GridSampler       | own enumerator, GridSampler's random order rule    | grid              |
-| sobol                | goptuna Sobol            | scipy.stats.qmc.Sobol (QMCSampler's engine)        | sobol             |
-| hyperband            | Katib's own code         | own code, all brackets, state in trial labels      | hyperband         |
+| Katib name           | Katib's service    | kubetune backend                           | module
+|----------------------|--------------------|--------------------------------------------|----------
+| random               | hyperopt           | optuna RandomSampler                       | optuna_*
+| tpe                  | hyperopt           | optuna TPESampler, hyperopt's gamma/startup| optuna_*
+| multivariate-tpe     | optuna             | optuna TPESampler(multivariate=True)       | optuna_*
+| cmaes                | goptuna            | optuna CmaEsSampler (package `cmaes`)      | optuna_*
+| bayesianoptimization | scikit-optimize    | optuna GPSampler (GP + log-EI)             | optuna_*
+| grid                 | optuna GridSampler | own enumerator, GridSampler's order rule   | grid
+| sobol                | goptuna Sobol      | scipy.stats.qmc.Sobol (QMCSampler's engine)| sobol
+| hyperband            | Katib's own code   | own code, all brackets, state in labels    | hyperband
+
+(optuna_* = `optuna_algorithms`, on top of `optuna_study`, which keeps the in-memory study in step
+with the trial list.)
 
 Types are in `base`, the registry in `registry`, the per-parameter sampling and string formats in
 `space` (including the kubetune extension `kubetune.allow_normal: "true"`, a truncated normal for

@@ -1,12 +1,13 @@
 """Katib algorithms backed by Optuna samplers.
 
-| Katib name            | Katib's service (default katib-config)      | kubetune backend                       |
-|-----------------------|---------------------------------------------|----------------------------------------|
-| random                | hyperopt `rand.suggest`                     | `optuna.samplers.RandomSampler`        |
-| tpe                   | hyperopt `tpe.suggest`                      | `optuna.samplers.TPESampler` with hyperopt's gamma rule |
-| multivariate-tpe      | optuna `TPESampler(multivariate, constant_liar)` | the same                          |
-| cmaes                 | goptuna CMA-ES (0 startup trials)           | `optuna.samplers.CmaEsSampler` (needs the `cmaes` package) |
-| bayesianoptimization  | scikit-optimize `Optimizer` (GP, EI/PI/LCB) | `optuna.samplers.GPSampler` (GP + log-EI) |
+* random (Katib: hyperopt `rand.suggest`) -> `optuna.samplers.RandomSampler`
+* tpe (Katib: hyperopt `tpe.suggest`) -> `optuna.samplers.TPESampler` with hyperopt's gamma rule
+* multivariate-tpe (Katib: the same Optuna sampler) -> `TPESampler(multivariate=True,
+  constant_liar=True)`
+* cmaes (Katib: goptuna CMA-ES, 0 startup trials) -> `optuna.samplers.CmaEsSampler` (needs the
+  `cmaes` package), 0 startup trials
+* bayesianoptimization (Katib: scikit-optimize `Optimizer`, GP + gp_hedge) ->
+  `optuna.samplers.GPSampler` (GP + log expected improvement)
 
 Settings are the ones Katib's service for the name accepts (katib-semantics 2.2 / 3.2):
 
@@ -21,8 +22,11 @@ Settings are the ones Katib's service for the name accepts (katib-semantics 2.2 
   `random_state`.
 * cmaes: `random_state` (int >= 0), `sigma` (> 0), `restart_strategy` (ipop | bipop | none);
   needs at least two int/double parameters; other settings are ignored with a warning, as goptuna
-  does. Optuna 4.4+ no longer implements restarts: ipop/bipop are accepted and run without
-  restarts (a warning is logged).
+  does. goptuna's `sigma` is in parameter units; Optuna's CmaEsSampler works on [0, 1]-scaled
+  parameters, so we pass sigma / (smallest parameter range), which maps goptuna's default
+  (smallest range / 6) onto Optuna's (1 / 6). Optuna 4.4+ no longer implements restarts:
+  ipop/bipop are accepted and run without restarts (a warning is logged). Optuna deprecates
+  `sigma0` and `x0` (removal planned for Optuna 6); we still use them.
 * bayesianoptimization: `base_estimator` (GP | RF | ET | GBRT), `n_initial_points` (int >= 0,
   default 10), `acq_func` (gp_hedge | LCB | EI | PI | EIps | PIps), `acq_optimizer`
   (auto | sampling | lbfgs), `random_state`. GPSampler always fits a Gaussian process and
@@ -187,6 +191,23 @@ def _best_numeric_params(space: SearchSpace, trials: Sequence[TrialView], direct
     return {c.name: params[c.name] for c in space.codecs if c.mode != "choice"}
 
 
+def _smallest_range(space: SearchSpace) -> float:
+    """Smallest numeric range on the scale CMA-ES works on (log for log-uniform, the CDF
+    coordinate for normal distributions)."""
+    widths = []
+    for codec in space.codecs:
+        if codec.mode == "choice":
+            continue
+        if codec.mode == "unit":
+            widths.append(1.0)
+        elif codec.distribution == "logUniform":
+            widths.append(math.log(codec.hi) - math.log(codec.low))
+        else:
+            widths.append(float(codec.hi - codec.lo))
+    positive = [w for w in widths if w > 0]
+    return min(positive) if positive else 1.0
+
+
 def make_cmaes(request: AlgorithmRequest) -> OptunaSuggester:
     if importlib.util.find_spec("cmaes") is None:
         raise SuggestionError(
@@ -201,11 +222,12 @@ def make_cmaes(request: AlgorithmRequest) -> OptunaSuggester:
         _log.warning("cmaes: restart_strategy %r is accepted but Optuna's CmaEsSampler no longer "
                      "restarts; running plain CMA-ES", restart)
     space = SearchSpace(request.parameters)
+    sigma0 = None if sigma is None else sigma / _smallest_range(space)
 
     def sampler(count: int, trials: Sequence[TrialView]) -> CmaEsSampler:
         # A resumed experiment restarts CMA-ES around its best trial so far (goptuna cannot resume).
         x0 = _best_numeric_params(space, trials, request.direction)
-        return CmaEsSampler(x0=x0, sigma0=sigma, seed=seed, n_startup_trials=0,
+        return CmaEsSampler(x0=x0, sigma0=sigma0, seed=seed, n_startup_trials=0,
                             warn_independent_sampling=False)
 
     return OptunaSuggester(name, space, request.direction, sampler)

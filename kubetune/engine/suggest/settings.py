@@ -21,7 +21,8 @@ ALLOW_NORMAL = "kubetune.allow_normal"
 KUBETUNE_SETTINGS = frozenset({ALLOW_NORMAL})
 
 
-def split_settings(algorithm: str, settings: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def split_settings(algorithm: str, settings: Mapping[str, str]
+                   ) -> tuple[dict[str, str], dict[str, str]]:
     """Split into (Katib settings, kubetune extension settings); unknown extensions are errors."""
     katib: dict[str, str] = {}
     extensions: dict[str, str] = {}
@@ -104,7 +105,9 @@ def parse_float(algorithm: str, settings: Mapping[str, str], name: str, *,
         return default
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
-    allowed = f"a number in {left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+    lower = "-inf" if low is None else f"{low:g}"
+    upper = "inf" if high is None else f"{high:g}"
+    allowed = f"a number in {left}{lower}, {upper}{right}"
     try:
         value = float(raw)
     except ValueError:

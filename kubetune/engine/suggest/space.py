@@ -145,11 +145,12 @@ class ParamCodec:
                 )
 
     def _pick_mode(self) -> str:
+        """How Optuna sees the parameter: "native" (its own distribution), "log_snap" (log-uniform
+        float snapped to the step grid), "unit" (CDF coordinate of a normal), "choice"."""
         if self.distribution in (NORMAL, LOG_NORMAL):
             return "unit"
-        if self.distribution == LOG_UNIFORM and self.step is not None and self.step != 1:
-            return "log_snap"
-        if self.distribution == LOG_UNIFORM and self.type == "double" and self.step is not None:
+        int_step_one = self.type == "int" and self.step == 1
+        if self.distribution == LOG_UNIFORM and self.step is not None and not int_step_one:
             return "log_snap"
         return "native"
 
@@ -159,14 +160,17 @@ class ParamCodec:
     def on_grid(self) -> bool:
         return self.step is not None
 
-    def _point(self, k: int) -> int | float:
+    def point(self, k: int) -> int | float:
+        """Point k of the step grid: lo + k * step."""
         if self.type == "int":
             return self.lo + k * self.step
         return min(max(_tidy(self.lo + k * self.step), self.lo), self.hi)
 
+    _point = point  # older name, used by kubetune.engine.dashboard
+
     def _snap(self, x: float) -> int | float:
         k = round((x - self.lo) / self.step)
-        return self._point(min(max(k, self.kmin), self.kmax))
+        return self.point(min(max(k, self.kmin), self.kmax))
 
     def _finish(self, x: float) -> str:
         """A real number inside [low, hi] -> the parameter's value string."""
@@ -194,7 +198,7 @@ class ParamCodec:
         if self.distribution == UNIFORM:
             if self.on_grid:
                 count = self.kmax - self.kmin + 1
-                return self.format(self._point(self.kmin + min(int(u * count), count - 1)))
+                return self.format(self.point(self.kmin + min(int(u * count), count - 1)))
             return self._finish(self.lo + u * (self.hi - self.lo))
         if self.distribution == LOG_UNIFORM:
             a, b = math.log(self.low), math.log(self.hi)
@@ -231,11 +235,11 @@ class ParamCodec:
         if self.type == "int":
             if log:
                 return IntDistribution(self.low, self.hi, log=True)
-            return IntDistribution(self._point(self.kmin), self._point(self.kmax), step=self.step)
+            return IntDistribution(self.point(self.kmin), self.point(self.kmax), step=self.step)
         if log:
             return FloatDistribution(self.low, self.hi, log=True)
         if self.on_grid:
-            return FloatDistribution(self.lo, self._point(self.kmax), step=self.step)
+            return FloatDistribution(self.lo, self.point(self.kmax), step=self.step)
         return FloatDistribution(self.lo, self.hi)
 
     def from_optuna(self, x: Any) -> str:

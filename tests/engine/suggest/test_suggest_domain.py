@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
@@ -18,7 +17,6 @@ from suggest_helpers import (
     run,
 )
 
-HAS_CMAES = importlib.util.find_spec("cmaes") is not None
 ALLOW = {"kubetune.allow_normal": "true"}
 BO_KINDS = {"i_log_step", "d_norm_step", "d_lognorm", "cat", "disc"}
 
@@ -38,16 +36,16 @@ def bumpy(assignments: dict[str, str]) -> float:
 CASES = [
     ("random", {}, every_kind(), 60, 4),
     ("tpe", {"random_state": "3"}, every_kind(), 60, 4),
-    ("multivariate-tpe", {"n_startup_trials": "8", "random_state": "3", **ALLOW}, every_kind(), 60, 4),
+    ("multivariate-tpe", {"n_startup_trials": "8", "random_state": "3", **ALLOW}, every_kind(),
+     60, 4),
     ("sobol", ALLOW, every_kind(), 60, 4),
     # GPSampler's acquisition search costs ~1 s per ask for many parameters on 2 cores
     pytest.param("bayesianoptimization", {"n_initial_points": "4", "random_state": "3", **ALLOW},
-                 [p for p in every_kind() if p.name in BO_KINDS], 9, 1, marks=pytest.mark.slow),
-    pytest.param("cmaes", {"random_state": "3", "sigma": "0.3", **ALLOW}, numeric_only() +
-                 [p_cat("cat", "a", "b")], 60, 4,
-                 marks=pytest.mark.skipif(not HAS_CMAES, reason="package cmaes not installed")),
+                 [p for p in every_kind() if p.name in BO_KINDS], 7, 1, marks=pytest.mark.slow),
+    ("cmaes", {"random_state": "3", "sigma": "0.3", **ALLOW},
+     numeric_only() + [p_cat("cat", "a", "b")], 60, 4),
     ("hyperband", {"r_l": "9", "eta": "3", "resource_name": "epochs", "random_state": "1"},
-     every_kind() + [p_int("epochs", 1, 9)], 60, 5),
+     every_kind() + [p_int("epochs", 1, 9)], 22, 5),  # 22 = every trial of R=9, eta=3
     ("grid", {"random_state": "2"},
      [p_int("a", 1, 5, 2), p_double("b", 0.0, 0.5, 0.1), p_cat("c", "x", "y"),
       p_int("d", 1, 64, 9, dist="logUniform"), p_double("e", 0.1, 0.35, 0.05, dist="normal")],
@@ -60,7 +58,7 @@ CASES = [
 def test_suggestions_lie_in_the_feasible_space(algorithm, settings, parameters, n_trials, batch):
     suggester = make_suggester(algorithm, settings, parameters, "minimize", seed=0)
     trials = run(suggester, bumpy, n_trials, batch=batch)
-    assert len(trials) >= min(n_trials, 20)
+    assert len(trials) == n_trials
     assert_in_domain(parameters, trials)
 
 

@@ -75,8 +75,8 @@ def test_suggestions_handed_out_but_not_yet_listed_are_not_repeated():
 
 def test_random_state_fixes_the_order():
     def order(seed):
-        return [point(s.assignments) for s in
-                make_suggester("grid", {"random_state": str(seed)}, PARAMS, "minimize").suggest(36, [])]
+        suggester = make_suggester("grid", {"random_state": str(seed)}, PARAMS, "minimize")
+        return [point(s.assignments) for s in suggester.suggest(36, [])]
     assert order(7) == order(7)
     assert order(7) != order(8)
 

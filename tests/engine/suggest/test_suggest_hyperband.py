@@ -35,7 +35,8 @@ def test_plan_reproduces_table_1_of_the_paper():
         assert [(r.size, r.resource) for r in bracket.rounds] == PAPER_TABLE_1[bracket.s]
 
 
-@pytest.mark.parametrize("r_l, eta", [(9, 3), (27, 3), (16, 2), (100, 4), (1000, 10), (50, 3), (1, 3)])
+@pytest.mark.parametrize("r_l, eta", [(9, 3), (27, 3), (16, 2), (100, 4), (1000, 10), (50, 3),
+                                      (1, 3)])
 def test_plan_follows_the_paper_formulas(r_l, eta):
     s_max = max(s for s in range(40) if eta**s <= r_l)  # floor(log_eta R), exactly
     budget = (s_max + 1) * r_l

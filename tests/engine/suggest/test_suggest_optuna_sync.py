@@ -117,5 +117,23 @@ def test_resumed_tpe_learns_from_the_adopted_history():
     blind = make_suggester("multivariate-tpe", {"random_state": "2", "n_startup_trials": "10"},
                            params, "minimize")
     far = [float(s.assignments["x"]) for s in blind.suggest(10, [])]
-    assert statistics.fmean(abs(x - 0.8) for x in near) < 0.1
-    assert statistics.fmean(abs(x - 0.8) for x in near) < statistics.fmean(abs(x - 0.8) for x in far)
+    error_near = statistics.fmean(abs(x - 0.8) for x in near)
+    assert error_near < 0.1
+    assert error_near < statistics.fmean(abs(x - 0.8) for x in far)
+
+
+def test_resumed_cmaes_restarts_around_the_best_trial():
+    params = [p_double("x", 0.0, 10.0), p_double("y", 0.0, 10.0)]
+    rng = random.Random(1)
+    history = []
+    for i in range(30):
+        x, y = rng.uniform(0, 10), rng.uniform(0, 10)
+        history.append(view(f"h{i}", {"x": repr(x), "y": repr(y)}, "Succeeded",
+                            (x - 8.5) ** 2 + (y - 1.5) ** 2))
+    best = min(history, key=lambda t: t.objective)
+    suggester = make_suggester("cmaes", {"random_state": "0", "sigma": "1.0"}, params, "minimize")
+    new = suggester.suggest(8, history)
+    bx, by = float(best.assignments["x"]), float(best.assignments["y"])
+    distances = [((float(s.assignments["x"]) - bx) ** 2 + (float(s.assignments["y"]) - by) ** 2)
+                 ** 0.5 for s in new]
+    assert statistics.fmean(distances) < 2.5  # the centre (5, 5) is ~4.8 away from the best

@@ -152,8 +152,8 @@ def test_other_modules_can_register_an_algorithm():
     assert "fixed-product-test" in registered_algorithms()
     with pytest.raises(ValueError, match="already registered"):
         register_algorithm("fixed-product-test", lambda request: Fixed(), check)
-    suggester = make_suggester("fixed-product-test", {"ratio": "2", "kubetune.allow_normal": "true"},
-                               PARAMS, "maximize")
+    settings = {"ratio": "2", "kubetune.allow_normal": "true"}
+    suggester = make_suggester("fixed-product-test", settings, PARAMS, "maximize")
     assert suggester.suggest(3, []) == []
     with pytest.raises(SuggestionError, match="'ratio' is bad"):
         validate_algorithm("fixed-product-test", {"ratio": "bad"}, PARAMS, max_trial_count=5)

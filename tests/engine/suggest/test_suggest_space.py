@@ -42,7 +42,8 @@ def test_optuna_representation_round_trips(param):
 
 numeric_params = st.one_of(
     st.builds(
-        lambda lo, width, step, dist: Parameter("x", "int", lo, lo + width, step, distribution=dist),
+        lambda lo, width, step, dist: Parameter("x", "int", lo, lo + width, step,
+                                                distribution=dist),
         st.integers(-50, 200), st.integers(0, 300), st.one_of(st.none(), st.integers(1, 40)),
         st.sampled_from(["uniform", "logUniform", "normal"]),
     ),

@@ -137,7 +137,6 @@ def _run_two_children(path: str, cache_dir: str | None, use_lock: bool) -> list[
     return [results.get(timeout=10) for _ in children]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("use_lock", [True, False], ids=["locked", "lock-free"])
 def test_two_processes_building_at_once_both_succeed(tmp_path, use_lock):
     # Big enough files that decoding takes a while, so the two builds overlap.
@@ -153,3 +152,28 @@ def test_two_processes_building_at_once_both_succeed(tmp_path, use_lock):
         assert decoded_1 > 0 or decoded_2 > 0
     assert prepare_data(_config(tmp_path, image_size=24)).decoded == 0  # a valid cache is left behind
     assert not list((tmp_path / ".kubetune-cache").glob("*.tmp-*"))
+
+
+def test_unwritable_cache_folder_falls_back_to_the_user_cache(tree, tmp_path_factory, monkeypatch):
+    home_cache = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home_cache))
+    (tree / ".kubetune-cache").write_text("a file where the cache folder would go")
+    bundle = prepare_data(_config(tree))
+    assert bundle.decoded == 16
+    assert all(Path(f).is_relative_to(home_cache / "kubetune") for f in bundle.cache_files)
+    assert prepare_data(_config(tree)).decoded == 0
+
+
+def test_relabelled_csv_reuses_pixels_and_refreshes_the_index(tmp_path):
+    rows = ["path,label"]
+    for i in range(8):
+        save_image(tmp_path / f"{i}.png", i)
+        rows.append(f"{i}.png,{'x' if i < 4 else 'y'}")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    assert prepare_data(_config(manifest)).decoded == 8
+    manifest.write_text("\n".join(rows).replace(",x", ",z") + "\n")
+    bundle = prepare_data(_config(manifest))
+    assert bundle.decoded == 0 and bundle.classes == ["y", "z"]
+    index = json.loads((tmp_path / ".kubetune-cache" / "csv-m-16-3.json").read_text())
+    assert index["labels"][:4] == ["z"] * 4

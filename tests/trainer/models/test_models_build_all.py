@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import torch
+import torchvision.models  # noqa: F401  (import cost at collection, not in the first torchvision test)
 
 from trainer.models import create_model, list_models
 

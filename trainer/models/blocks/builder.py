@@ -7,6 +7,9 @@
       # [repeat, module, args]
       [[1, Conv, [16, 3, 2]], [2, InvertedResidualv2, [24, 6, 2]], ..., [1, Linear, [10]]]
 
+A repeated entry applies its stride on the first repetition only (MobileNet convention); pools
+reduce on every repetition. Channels of Linear are not width-scaled.
+
 The classifier: when the backbone ends with a Linear, that Linear's out_features becomes
 num_classes (the lecture's files hard-code 10); otherwise GlobalAvgPool (unless the map is already
 1x1) + Flatten + Linear(num_classes) are appended. Errors name the layer: `backbone[3] (MBConv):

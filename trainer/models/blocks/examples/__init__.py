@@ -1,0 +1,1 @@
+"""Example block networks (YAML) shipped with the package; see ../builder.py."""
