@@ -292,7 +292,7 @@ class LocalEngine:
     def _start_waiting(self, state: ExperimentState, trials: dict[str, TrialRow]) -> None:
         still = []
         for name in self.waiting:
-            if self._stop_requested:
+            if self._stop_requested or len(self.running) >= self.exp.parallel_trial_count:
                 still.append(name)
                 continue
             row = trials[name]

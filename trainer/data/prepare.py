@@ -88,7 +88,7 @@ def prepare_data(cfg: DataConfig) -> DataBundle:
     mean, std = channel_mean_std(pixels[train_part].store, train_rows)
     test = dataset("test", readable["test"]) if "test" in source.parts and readable["test"] else None
     bundle = DataBundle(
-        train=dataset(train_part, train_rows, build_augment(cfg.augment, cfg.image_size, cfg.channels)),
+        train=dataset(train_part, train_rows, build_augment(cfg.augment, cfg.image_size)),
         val=dataset(val_part, val_rows),
         test=test,
         classes=list(source.classes),

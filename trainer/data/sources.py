@@ -175,6 +175,12 @@ def _from_folders(root: Path) -> Source:
                 )
         return Source(root=root, kind="split-folders", parts=parts, classes=classes,
                       description=f"ImageFolder {root} ({', '.join(parts)})")
+    split_names = [name for name in VAL_DIR_NAMES + TEST_DIR_NAMES if (root / name).is_dir()]
+    if split_names:
+        raise DataError(
+            f"{root} has {'/, '.join(split_names)}/ but no train/ folder: expected train/ (plus val/, test/) "
+            "with class folders inside, or a single folder of class folders"
+        )
     records = _scan_class_folders(root, root)
     classes = sort_class_names({r.label for r in records})
     return Source(root=root, kind="folder", parts={"all": records}, classes=classes,

@@ -40,8 +40,8 @@ def _pad(image_size: int) -> int:
     return max(1, image_size // 8)
 
 
-def build_augment(name: str, image_size: int, channels: int = 3) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """The preset's transform for uint8 [C, H, W] tensors, or None for 'none'."""
+def build_augment(name: str, image_size: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The preset's transform for uint8 [C, H, W] tensors (C = 1 or 3), or None for 'none'."""
     if name not in AUGMENT_PRESETS:
         raise ValueError(f"unknown augmentation preset {name!r}; valid presets: {', '.join(AUGMENT_PRESETS)}")
     if name == "none":

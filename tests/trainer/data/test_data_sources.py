@@ -110,6 +110,12 @@ def test_class_in_val_but_not_in_train(tmp_path):
         prepare_data(_config(tmp_path))
 
 
+def test_val_folder_without_train_folder(tmp_path):
+    make_class_folders(tmp_path / "val", {"a": 1, "b": 1})
+    with pytest.raises(DataError, match="has val/ but no train/"):
+        prepare_data(_config(tmp_path))
+
+
 def test_fewer_than_two_classes(tmp_path):
     make_class_folders(tmp_path, {"only": 4})
     with pytest.raises(DataError, match="at least 2"):

@@ -9,7 +9,7 @@ from trainer.data import AUGMENT_PRESETS, DataConfig, build_augment, prepare_dat
 def test_every_preset_returns_uint8_images_of_the_same_shape(preset, channels):
     torch.manual_seed(0)
     image = torch.randint(0, 256, (channels, 32, 32), dtype=torch.uint8)
-    transform = build_augment(preset, 32, channels)
+    transform = build_augment(preset, 32)
     for _ in range(5):
         out = image if transform is None else transform(image)
         assert out.dtype == torch.uint8 and out.shape == (channels, 32, 32)
@@ -29,7 +29,7 @@ def test_base_preset_shifts_without_mirroring():
     # A left-heavy image must stay left-heavy: base never flips (a mirrored digit is another symbol).
     image = torch.zeros((1, 32, 32), dtype=torch.uint8)
     image[:, :, :8] = 255
-    transform = build_augment("base", 32, 1)
+    transform = build_augment("base", 32)
     torch.manual_seed(1)
     for _ in range(50):
         out = transform(image).float()
