@@ -21,12 +21,16 @@ def test_validate_shipped_examples_strict():
 
 def test_validate_reports_every_error_with_its_path(tmp_path):
     text = (ROOT / "examples/demo/experiment.yaml").read_text()
-    bad = text.replace('min: "0.002"', "min: 0.002").replace("algorithmName: tpe", "algorithmName: tpee")
+    bad = text.replace("type: maximize", "type: maximise").replace("algorithmName: tpe", "algorithmName: tpee")
     (tmp_path / "bad.yaml").write_text(bad)
     r = kubetune("validate", str(tmp_path / "bad.yaml"))
     assert r.returncode == 1
-    assert "spec.parameters[0].feasibleSpace.min" in r.stderr
+    assert "spec.objective.type" in r.stderr
     assert "spec.algorithm.algorithmName" in r.stderr
+    # a wrong JSON type fails Katib's decode, before the rules: named with the fix
+    (tmp_path / "typed.yaml").write_text(text.replace('min: "0.002"', "min: 0.002"))
+    r = kubetune("validate", str(tmp_path / "typed.yaml"))
+    assert r.returncode == 1 and 'spec.parameters[0].feasibleSpace.min' in r.stderr and 'min: "0.002"' in r.stderr
 
 
 def test_malformed_yaml_and_missing_file(tmp_path):

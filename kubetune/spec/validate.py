@@ -58,9 +58,8 @@ def validate(spec: dict, name: str, namespace: str = "default") -> list[Problem]
     problems: list[Problem] = []
     problems += _check_name(name, namespace)
     problems += _check_counts(spec)
-    objective_problems = _check_objective(spec)
-    if objective_problems:  # Katib stops validating here
-        return problems + objective_problems
+    # Katib's webhook stops at the first failing rule; we report every problem at once.
+    problems += _check_objective(spec)
     problems += _check_algorithm(spec)
     problems += _check_early_stopping(spec)
     if spec.get("resumePolicy") is not None and spec.get("resumePolicy") not in RESUME_POLICIES:

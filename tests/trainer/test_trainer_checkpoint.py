@@ -11,6 +11,8 @@ import torch
 from trainer import checkpoint as ck
 from trainer.errors import CheckpointError
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_rng_state_round_trip_is_weights_only_loadable(tmp_path):
     random.seed(1), np.random.seed(2), torch.manual_seed(3)

@@ -13,6 +13,8 @@ from trainer.errors import ConfigError
 from trainer.losses import F1Loss, FocalLoss, class_weights_from, create_loss
 from trainer.optim import create_optimizer, create_scheduler, lr_factor_fn
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def _toy():
     torch.manual_seed(0)

@@ -13,6 +13,8 @@ from trainer.report import (KATIB_DEFAULT_REGEX as OURS, MetricsReporter, format
                             format_value, log)
 from trainer_helpers import KATIB_DEFAULT_REGEX, katib_parse
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 METRICS = {"epoch": 3, "accuracy": 0.87, "loss": 0.52, "top5": 0.99, "f1": 0.86, "val_loss": 0.52,
            "train_loss": 0.41, "train_accuracy": 0.9, "lr": 3e-5}
 
