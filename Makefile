@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   := .kubetune/data/digits
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup tools demo test test-fast images bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,16 +14,28 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
+# helm, kubectl, hadolint, kubernetes-validate, checkov in .tools/ (own venv; the cluster tests use them).
+tools:
+	bash scripts/install-tools.sh
+
 # A real local search on real data: digits images -> `kubetune run` of a Katib Experiment.
 demo: setup
 	$(PY) -m trainer data digits --out $(DATA)
 	$(VENV)/bin/kubetune run examples/demo/experiment.yaml --set-path /data=$(DATA)
 
-test: setup
+test: setup tools
 	$(PY) -m pytest -n 2 -q
 
-test-fast: setup
+test-fast: setup tools
 	$(PY) -m pytest -n 2 -q -m "not slow"
+
+# Build and push the images in images/: make images REGISTRY=registry.example.com/team TAG=0.1.0
+# (REGISTRY is required; docker, podman or buildah; PUSH=0 builds only).
+REGISTRY ?=
+TAG      ?= 0.1.0
+PUSH     ?= 1
+images:
+	REGISTRY=$(REGISTRY) TAG=$(TAG) PUSH=$(PUSH) bash scripts/build-images.sh
 
 clean:
 	rm -rf $(VENV) .kubetune .pytest_cache

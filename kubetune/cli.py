@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--port", type=int, default=8080)
     d.set_defaults(func=cmd_dashboard)
+
+    from kubetune.cluster.cli import register as register_cluster_commands
+
+    register_cluster_commands(sub)  # submit/watch/delete; -n/--namespace on status/trials/best -> the cluster
+
+    from kubetune.ensemble.cli import register as register_ensemble_command
+
+    register_ensemble_command(sub)  # ensemble over prediction CSVs (logic in kubetune.ensemble)
     return p
 
 

@@ -155,6 +155,46 @@ class EpochSampler(Sampler[int]):
         return self.per_rank
 
 
+class BatchFetch(torch.utils.data.Dataset):
+    """Serve a whole batch with one fancy-index read of the decoded-cache memmap.
+
+    Used only for datasets without a per-image transform (validation; training with augment none):
+    it removes the per-image Python overhead of __getitem__ + collate, measured at ~25% of an epoch
+    for small CNNs on CPU. Relies on ImageDataset's public rows/targets/store.open()."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    @staticmethod
+    def applies(dataset) -> bool:
+        return (getattr(dataset, "transform", "missing") is None and hasattr(dataset, "rows")
+                and hasattr(dataset, "targets") and callable(getattr(getattr(dataset, "store", None), "open", None)))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        return self.dataset[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = np.fromiter((self.dataset.rows[i] for i in indices), dtype=np.int64, count=len(indices))
+        images = torch.from_numpy(np.ascontiguousarray(self.dataset.store.open()[rows]))
+        labels = torch.tensor([self.dataset.targets[i] for i in indices], dtype=torch.long)
+        return images, labels
+
+
+def keep_batch(batch):
+    """collate_fn for BatchFetch: the batch is already stacked (module level: picklable for workers)."""
+    return batch
+
+
+def loader_dataset(dataset) -> tuple[Any, Any]:
+    """(dataset, collate_fn) for a DataLoader: batched reads when possible, else the default."""
+    if BatchFetch.applies(dataset):
+        return BatchFetch(dataset), keep_batch
+    return dataset, None
+
+
 def class_balanced_weights(targets: list[int]) -> torch.Tensor:
     counts = torch.bincount(torch.as_tensor(targets, dtype=torch.long)).double()
     return (1.0 / counts.clamp(min=1))[torch.as_tensor(targets, dtype=torch.long)]
@@ -342,10 +382,12 @@ class Trainer:
         if workers > 0:
             common["prefetch_factor"] = 4
         self._loader_gen = torch.Generator()
-        train = DataLoader(bundle.train, batch_size=cfg.batch_size, sampler=sampler,
+        train_ds, train_collate = loader_dataset(bundle.train)
+        train = DataLoader(train_ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=train_collate,
                            drop_last=len(sampler) > cfg.batch_size, generator=self._loader_gen, **common)
         val_idx = list(range(self.rank, len(bundle.val), self.world))
-        val = DataLoader(bundle.val, batch_size=cfg.batch_size * 2, sampler=val_idx, **common)
+        val_ds, val_collate = loader_dataset(bundle.val)
+        val = DataLoader(val_ds, batch_size=cfg.batch_size * 2, sampler=val_idx, collate_fn=val_collate, **common)
         return train, val, sampler
 
     # -- main

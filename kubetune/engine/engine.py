@@ -243,6 +243,18 @@ class LocalEngine:
         if max_trials is not None and counts.completed >= max_trials:
             return True, self._complete(state, conditions, "Succeeded", "ExperimentMaxTrialsReached",
                                         "Experiment has succeeded because max trial count has reached")
+        # kubetune extension (NNI's maxExperimentDuration): no new trials after the annotation's
+        # wall-clock time since creation; running trials finish. Katib ignores the annotation.
+        from kubetune.convert.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
+        try:
+            limit = max_duration_seconds(self.exp.annotations)
+        except ValueError as e:
+            return True, self._complete(state, conditions, "Failed", "ExperimentFailed", str(e))
+        if limit is not None and time.time() - state.experiment()["created"] >= limit:
+            return True, self._complete(
+                state, conditions, "Succeeded", "ExperimentMaxDurationReached",
+                f"Experiment has succeeded because max duration has reached ({MAX_DURATION_ANNOTATION}: "
+                f"{self.exp.annotations[MAX_DURATION_ANNOTATION]})")
         running = condition("Running", "ExperimentRunning", "Experiment is running", time.time())
         new = set_condition(conditions, running)
         if new is not conditions:

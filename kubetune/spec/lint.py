@@ -13,7 +13,16 @@ from .access import as_dict as _d
 from .access import as_list as _l
 from .access import as_str as _s
 from .access import dig
-from .algorithms import NAS_ALGORITHMS, NOT_RUNNABLE_LOCALLY
+from .algorithms import (
+    FORWARDS_UNKNOWN_SETTINGS,
+    IGNORES_UNKNOWN_SETTINGS,
+    NAS_ALGORITHMS,
+    NOT_RUNNABLE_LOCALLY,
+    REJECTS_UNKNOWN_SETTINGS,
+    AlgorithmContext,
+    is_kubetune_setting,
+    run_time_problems,
+)
 from .errors import Problem, did_you_mean, show, warning
 from .experiment import Experiment
 from .space import Parameter, check_parameter, space_size
@@ -24,7 +33,7 @@ from .template import (
     meta_reference_parts,
     template_text,
 )
-from .validate import check_filters
+from .validate import check_filters, settings_of
 
 T = "spec.trialTemplate"
 OBJ = "spec.objective"
@@ -48,6 +57,7 @@ def lint(exp: Experiment) -> list[Problem]:
                   _strategies, _collector_paths, _workload, _filters):
         problems += check(exp, spec)
     problems += _algorithm_traps(exp, spec, algorithm, params)
+    problems += _algorithm_settings(spec, algorithm)
     problems += _distributions(spec, algorithm, params)
     problems += _values_that_break_json(spec)
     problems += _names(exp, spec, algorithm)
@@ -333,7 +343,6 @@ def _filters(exp: Experiment, spec: dict) -> list[Problem]:
 def _algorithm_traps(exp: Experiment, spec: dict, algorithm: str,
                      params: list[tuple[int, dict, Parameter | None]]) -> list[Problem]:
     problems = []
-    settings = _settings(_d(spec.get("algorithm")))
     max_trials = spec.get("maxTrialCount")
     parallel = spec.get("parallelTrialCount")
     parsed = [p for _, _, p in params if p is not None]
@@ -391,25 +400,34 @@ def _algorithm_traps(exp: Experiment, spec: dict, algorithm: str,
             problems.append(warning("metadata.name", f"pbt names trials <name>-<uuid4> (name + 37 chars); "
                                     f"{len(exp.name)} chars makes Job names longer than 63",
                                     "shorten the name to at most 26 characters"))
-    if algorithm == "cmaes":
-        for name, value in settings.items():
-            bad = (name == "restart_strategy" and value not in ("ipop", "bipop", "none")) or (
-                name == "sigma" and not _is_number(value)) or (name == "random_state" and not _is_int(value))
-            if bad:
-                problems.append(warning("spec.algorithm.algorithmSettings", f"cmaes setting {name}: "
-                                        f"{show(value)} is accepted at validation but every suggestion then fails",
-                                        "restart_strategy: ipop|bipop|none; sigma: a number; random_state: an "
-                                        "integer"))
-            elif name not in ("restart_strategy", "sigma", "random_state"):
-                problems.append(warning("spec.algorithm.algorithmSettings", f"unknown cmaes setting {show(name)}",
-                                        did_you_mean(name, ("restart_strategy", "sigma", "random_state"))))
-    if algorithm == "sobol" and settings:
-        problems.append(warning("spec.algorithm.algorithmSettings", "sobol ignores all settings",
-                                "remove them"))
     if spec.get("resumePolicy") == "FromVolume" and algorithm in RESTART_FRAGILE:
         problems.append(warning("spec.resumePolicy", f"{algorithm} keeps its bookkeeping in memory: after a "
                                 "restart from the volume it errors on trials it did not create",
                                 "use random, tpe, bayesianoptimization or hyperband to resume from a volume"))
+    return problems
+
+
+def _algorithm_settings(spec: dict, algorithm: str) -> list[Problem]:
+    """Settings Katib's validation lets through (the rules are in algorithms.py, shared with the
+    local engine, which refuses the fatal ones), and kubetune's own kubetune.* settings."""
+    if not algorithm:
+        return []
+    settings = settings_of(_d(spec.get("algorithm")))
+    problems = run_time_problems(AlgorithmContext(algorithm, settings, spec, "spec.algorithm"))
+    if algorithm in REJECTS_UNKNOWN_SETTINGS:
+        effect = (f"Katib's suggestion service for {algorithm} rejects unknown settings, so on a cluster "
+                  "the Experiment fails")
+    elif algorithm in IGNORES_UNKNOWN_SETTINGS:
+        effect = f"Katib's suggestion service for {algorithm} ignores it"
+    elif algorithm in FORWARDS_UNKNOWN_SETTINGS:
+        effect = f"Katib's {algorithm} passes it on to every trial"
+    else:
+        effect = f"a Katib cluster has no suggestion service for {algorithm} that knows it"
+    for i, (name, _) in enumerate(settings):
+        if is_kubetune_setting(name):
+            problems.append(warning(f"spec.algorithm.algorithmSettings[{i}].name",
+                                    f"{name} is a kubetune setting (used by kubetune run only); {effect}",
+                                    "remove it before kubectl apply"))
     return problems
 
 
@@ -470,14 +488,6 @@ def _names(exp: Experiment, spec: dict, algorithm: str) -> list[Problem]:
 def _is_number(value: Any) -> bool:
     try:
         float(value)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
-def _is_int(value: Any) -> bool:
-    try:
-        int(value)
         return True
     except (TypeError, ValueError):
         return False

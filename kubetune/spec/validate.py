@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .algorithms import (
+    EARLY_STOPPING_PATH,
     EXTRA_ALGORITHMS,  # noqa: F401  (re-exported: the registry other modules add to)
     AlgorithmContext,
     algorithm_check,
@@ -18,6 +19,7 @@ from .algorithms import (
     known_algorithms,
     known_early_stopping,
     register_algorithm,  # noqa: F401
+    settings_errors,
 )
 from .access import as_dict as _d
 from .access import as_list as _l
@@ -418,32 +420,24 @@ def check_filters(spec: dict) -> list[Problem]:
 
 
 # ---------------------------------------------------------------------------------------------
-# stage B
+# stage B (the rules themselves live in algorithms.py, shared with the local engine)
 
 
-def _settings(spec_part: dict) -> tuple[tuple[str, str], ...]:
+def settings_of(spec_part: dict) -> tuple[tuple[str, str], ...]:
+    """(name, value) of every algorithmSettings entry, as written."""
     return tuple((_s(_d(s).get("name")), _s(_d(s).get("value")))
                  for s in _l(spec_part.get("algorithmSettings")))
-
-
-def _run_check(check, ctx: AlgorithmContext) -> list[Problem]:
-    try:
-        return list(check(ctx))
-    except Exception as exc:  # a registered check must not take validation down with it
-        return [error(ctx.path, f"settings check of algorithm {ctx.name} failed: {exc!r}")]
 
 
 def _stage_b(spec: dict) -> list[Problem]:
     problems = []
     algorithm = _d(spec.get("algorithm"))
     name = _s(algorithm.get("algorithmName"))
-    check = algorithm_check(name) if name else None
-    if check is not None:
-        problems += _run_check(check, AlgorithmContext(name, _settings(algorithm), spec, "spec.algorithm"))
+    if name:
+        problems += settings_errors(AlgorithmContext(name, settings_of(algorithm), spec, "spec.algorithm"))
     es = spec.get("earlyStopping")
     if isinstance(es, dict):
         es_name = _s(es.get("algorithmName"))
-        es_check = early_stopping_check(es_name) if es_name else None
-        if es_check is not None:
-            problems += _run_check(es_check, AlgorithmContext(es_name, _settings(es), spec, "spec.earlyStopping"))
+        if es_name:
+            problems += settings_errors(AlgorithmContext(es_name, settings_of(es), spec, EARLY_STOPPING_PATH))
     return problems

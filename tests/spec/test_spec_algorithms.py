@@ -1,11 +1,22 @@
 """Stage-B settings checks of each suggestion service (katib-semantics 2.2) and the registry."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from kubetune.spec import AlgorithmContext, Problem, experiment_from_dict, register_algorithm
-from kubetune.spec.algorithms import EXTRA_ALGORITHMS, hyperband_min_parallel
-from spec_helpers import errors_of, find, paths
+from kubetune.spec.algorithms import (
+    EXTRA_ALGORITHMS,
+    hyperband_eta,
+    hyperband_min_parallel,
+    kubetune_flag,
+    run_time_problems,
+    settings_errors,
+    split_kubetune_settings,
+)
+from kubetune.spec.errors import warning
+from spec_helpers import ALGORITHM_FIXTURES, errors_of, find, paths, warnings_of
 
 A = "spec.algorithm"
 
@@ -112,6 +123,7 @@ def test_hyperband_bracket_math_matches_the_service():
     assert hyperband_min_parallel(2.0, "2") == 2  # Katib's example: eta 2, r_l 2
     assert hyperband_min_parallel(81.0, None) == 81
     assert hyperband_min_parallel(8.0, "0") == 3  # eta <= 0 -> 3, s_max = int(1.89) = 1
+    assert [hyperband_eta(t) for t in (None, "2", "2.9", "0", "-4")] == [3, 2, 2, 3, 3]
 
 
 @pytest.mark.parametrize("settings, path, text", [
@@ -214,3 +226,135 @@ def test_a_crashing_extra_check_becomes_an_error(doc):
         find(errors_of(with_algorithm(doc, "broken")), A, "boom")
     finally:
         EXTRA_ALGORITHMS.pop("broken")
+
+
+# ---------------------------------------------------------------------------------------------
+# kubetune's own settings, run-time checks, and the engine's view of the same rules
+
+
+@pytest.mark.parametrize("name", ["random", "tpe", "multivariate-tpe", "grid", "bayesianoptimization",
+                                  "cmaes", "sobol", "hyperband", "pbt", "enas", "darts"])
+def test_kubetune_settings_are_valid_for_every_algorithm(make_doc, name):
+    doc = make_doc(ALGORITHM_FIXTURES[name])
+    settings = doc["spec"]["algorithm"].setdefault("algorithmSettings", [])
+    settings.append({"name": "kubetune.allow_normal", "value": "True"})
+    assert errors_of(doc) == []
+    index = len(settings) - 1
+    w = find(warnings_of(doc), f"{A}.algorithmSettings[{index}].name", "is a kubetune setting")
+    assert "remove it before kubectl apply" in w.hint
+
+
+@pytest.mark.parametrize("name, effect", [
+    ("tpe", "rejects unknown settings"), ("grid", "rejects unknown settings"),
+    ("bayesianoptimization", "rejects unknown settings"), ("hyperband", "ignores it"),
+    ("darts", "passes it on to every trial"),
+])
+def test_kubetune_setting_warning_says_what_a_cluster_does(make_doc, name, effect):
+    doc = make_doc(ALGORITHM_FIXTURES[name])
+    settings = doc["spec"]["algorithm"].setdefault("algorithmSettings", [])
+    settings.insert(0, {"name": "kubetune.allow_normal", "value": "true"})
+    find(warnings_of(doc), f"{A}.algorithmSettings[0].name", effect)
+
+
+@pytest.mark.parametrize("part, settings, path, text", [
+    ("algorithm", {"kubetune.allow_normal": "yes"}, "value", "must be one of true, false"),
+    ("algorithm", {"kubetune.allow_normals": "true"}, "name", "unknown kubetune setting"),
+    ("earlyStopping", {"kubetune.allow_normal": "true"}, "name", "unknown kubetune setting"),
+])
+def test_bad_kubetune_settings_are_errors(make_doc, part, settings, path, text):
+    doc = make_doc("median-stop.yaml")
+    doc["spec"][part]["algorithmSettings"] = [{"name": k, "value": v} for k, v in settings.items()]
+    problem = find(errors_of(doc), f"spec.{part}.algorithmSettings[0].{path}", text)
+    if path == "name" and part == "algorithm":
+        assert 'did you mean "kubetune.allow_normal"' in problem.hint
+
+
+def test_kubetune_setting_helpers():
+    katib, extensions = split_kubetune_settings({"random_state": "1", "kubetune.allow_normal": " TRUE "})
+    assert katib == {"random_state": "1"} and extensions == {"kubetune.allow_normal": " TRUE "}
+    assert kubetune_flag(extensions, "kubetune.allow_normal") is True
+    assert kubetune_flag({}, "kubetune.allow_normal") is False
+    assert kubetune_flag({"kubetune.allow_normal": "false"}, "kubetune.allow_normal") is False
+
+
+def test_multivariate_tpe_n_ei_candidates_zero_passes_katib_but_fails_at_run_time(make_doc):
+    doc = with_algorithm(make_doc("multivariate-tpe.yaml"), "multivariate-tpe", {"n_ei_candidates": "0"})
+    assert errors_of(doc) == []  # Katib's optuna service checks int(value) >= 0 only
+    w = find(warnings_of(doc), f"{A}.algorithmSettings[0].value", "must be an integer >= 1")
+    assert "every suggestion call fails" in w.hint
+    with_algorithm(doc, "multivariate-tpe", {"n_ei_candidates": "-1"})
+    setting_error(doc, 0, "value", "an integer >= 0")
+    with_algorithm(doc, "multivariate-tpe", {"n_ei_candidates": "1"})
+    assert f"{A}.algorithmSettings[0].value" not in paths(warnings_of(doc))
+
+
+@pytest.mark.parametrize("name, settings, index, part, text", [
+    ("cmaes", {"sigma": "0"}, 0, "value", "greater than 0"),
+    ("cmaes", {"sigma": "inf"}, 0, "value", "finite"),
+    ("cmaes", {"random_state": "x"}, 0, "value", "must be an integer"),
+    ("cmaes", {"popsize": "8"}, 0, "name", "cmaes ignores setting \"popsize\""),
+    ("sobol", {"scramble": "true"}, 0, "name", "sobol ignores setting"),
+    ("tpe", {"prior_weight": "inf"}, 0, "value", "finite"),
+    ("hyperband", {"resource_name": "epochs", "r_l": "9", "random_state": "-2"}, 2, "value", ">= 0"),
+    ("hyperband", {"resource_name": "epochs", "r_l": "9", "s_max": "2"}, 2, "name", "bookkeeping"),
+    ("hyperband", {"resource_name": "epochs", "r_l": "9", "rl": "2"}, 2, "name", "hyperband ignores"),
+])
+def test_settings_katib_lets_through_are_lint_warnings(make_doc, name, settings, index, part, text):
+    doc = with_algorithm(make_doc(ALGORITHM_FIXTURES[name]), name, settings)
+    assert errors_of(doc) == []
+    find(warnings_of(doc), f"{A}.algorithmSettings[{index}].{part}", text)
+
+
+def test_run_time_hints_say_whether_katib_fails_too(make_doc):
+    doc = with_algorithm(make_doc("cmaes.yaml"), "cmaes", {"sigma": "big", "random_state": "-1"})
+    warnings = warnings_of(doc)
+    assert "every suggestion call fails" in find(warnings, f"{A}.algorithmSettings[0].value").hint
+    assert "kubetune run refuses it" in find(warnings, f"{A}.algorithmSettings[1].value").hint
+
+
+def test_run_time_problems_split_fatal_from_ignored(make_doc):
+    doc = with_algorithm(make_doc("cmaes.yaml"), "cmaes", {"sigma": "-1", "popsize": "8"})
+    exp = experiment_from_dict(doc)
+    ctx = AlgorithmContext("cmaes", tuple(exp.algorithm.settings.items()), exp.spec)
+    problems = run_time_problems(ctx)
+    assert [(p.path, p.severity) for p in problems] == [
+        (f"{A}.algorithmSettings[0].value", "error"), (f"{A}.algorithmSettings[1].name", "warning")]
+    assert settings_errors(ctx) == []
+
+
+@pytest.mark.parametrize("fixture, changes", [
+    ("grid.yaml", {"maxTrialCount": 13}),
+    ("hyperband.yaml", {"parallelTrialCount": 8}),
+    ("cmaes.yaml", {}),
+    ("tpe.yaml", {}),
+])
+def test_the_engines_view_finds_the_same_problems(make_doc, fixture, changes):
+    """AlgorithmContext.for_parameters (typed parameters + counts) == the spec's own context."""
+    doc = make_doc(fixture)
+    exp = experiment_from_dict(doc)
+    spec = copy.deepcopy(exp.spec)
+    spec.update(changes)
+    settings = tuple(exp.algorithm.settings.items()) + (("bogus", "1"),)
+    from_spec = AlgorithmContext(exp.algorithm.name, settings, spec)
+    from_params = AlgorithmContext.for_parameters(
+        exp.algorithm.name, dict(settings), exp.parameters, max_trial_count=spec.get("maxTrialCount"),
+        parallel_trial_count=spec.get("parallelTrialCount"))
+    expected = settings_errors(from_spec) + run_time_problems(from_spec)
+    assert expected  # the bogus setting (and the counts) always give something to compare
+    assert settings_errors(from_params) + run_time_problems(from_params) == expected
+
+
+def test_registered_run_check_is_used_and_replaced(doc):
+    def check(ctx):
+        return []
+
+    def run_check(ctx):
+        return [warning(ctx.path, "fixed-product: extra advice", "x")]
+
+    register_algorithm("fixed-product", check, run_check)
+    try:
+        find(warnings_of(with_algorithm(doc, "fixed-product")), A, "extra advice")
+        register_algorithm("fixed-product", check)  # re-registering without one drops it
+        assert A not in paths(warnings_of(doc))
+    finally:
+        EXTRA_ALGORITHMS.pop("fixed-product")

@@ -197,7 +197,8 @@ def test_pbt_resample_probability_is_an_error_not_a_warning(make_doc):
 def test_cmaes_settings_that_fail_only_at_run_time(make_doc):
     doc = make_doc("cmaes.yaml")
     doc["spec"]["algorithm"]["algorithmSettings"][0]["value"] = "restart"
-    find(warnings_of(doc), "spec.algorithm.algorithmSettings", "restart_strategy")
+    w = find(warnings_of(doc), "spec.algorithm.algorithmSettings[0].value", "restart_strategy")
+    assert "every suggestion call fails" in w.hint
 
 
 def test_from_volume_with_an_in_memory_algorithm(make_doc):

@@ -21,6 +21,13 @@ with the trial list.)
 Types are in `base`, the registry in `registry`, the per-parameter sampling and string formats in
 `space` (including the kubetune extension `kubetune.allow_normal: "true"`, a truncated normal for
 algorithms whose Katib service rejects normal/logNormal).
+
+Which settings are valid is decided by `kubetune.spec.algorithms` (the same rules as `kubetune
+validate`); this package only registers factories and checks what is sampling-specific (which
+distributions a backend samples, hyperband's resource values). Adding an algorithm:
+
+    kubetune.spec.algorithms.register_algorithm("fixed-product", check_fixed_product)  # settings
+    kubetune.engine.suggest.register_algorithm("fixed-product", make_fixed_product)    # sampling
 """
 
 from kubetune.engine.suggest.base import (
@@ -33,21 +40,15 @@ from kubetune.engine.suggest.base import (
     TrialView,
     objective_direction,
 )
-from kubetune.engine.suggest.grid import check_grid, grid_size, make_grid
+from kubetune.engine.suggest.grid import grid_size, make_grid
 from kubetune.engine.suggest.hyperband import (
     LABEL_BRACKET,
     LABEL_PARENT,
     LABEL_ROUND,
-    check_hyperband,
     hyperband_plan,
     make_hyperband,
 )
 from kubetune.engine.suggest.optuna_algorithms import (
-    check_bayesianoptimization,
-    check_cmaes,
-    check_multivariate_tpe,
-    check_random,
-    check_tpe,
     make_bayesianoptimization,
     make_cmaes,
     make_multivariate_tpe,
@@ -56,32 +57,31 @@ from kubetune.engine.suggest.optuna_algorithms import (
 )
 from kubetune.engine.suggest.registry import (
     AlgorithmRequest,
-    ExperimentLimits,
+    check_settings,
     make_suggester,
     register_algorithm,
     registered_algorithms,
     validate_algorithm,
 )
-from kubetune.engine.suggest.sobol import check_sobol, make_sobol
+from kubetune.engine.suggest.sobol import make_sobol
 
-for _name, _factory, _check in (
-    ("random", make_random, check_random),
-    ("tpe", make_tpe, check_tpe),
-    ("multivariate-tpe", make_multivariate_tpe, check_multivariate_tpe),
-    ("cmaes", make_cmaes, check_cmaes),
-    ("bayesianoptimization", make_bayesianoptimization, check_bayesianoptimization),
-    ("grid", make_grid, check_grid),
-    ("sobol", make_sobol, check_sobol),
-    ("hyperband", make_hyperband, check_hyperband),
+for _name, _factory in (
+    ("random", make_random),
+    ("tpe", make_tpe),
+    ("multivariate-tpe", make_multivariate_tpe),
+    ("cmaes", make_cmaes),
+    ("bayesianoptimization", make_bayesianoptimization),
+    ("grid", make_grid),
+    ("sobol", make_sobol),
+    ("hyperband", make_hyperband),
 ):
-    register_algorithm(_name, _factory, _check, replace=True)
+    register_algorithm(_name, _factory, replace=True)
 
 __all__ = [
     "ACTIVE_STATES",
     "FINISHED_STATES",
     "TRIAL_STATES",
     "AlgorithmRequest",
-    "ExperimentLimits",
     "LABEL_BRACKET",
     "LABEL_PARENT",
     "LABEL_ROUND",
@@ -89,6 +89,7 @@ __all__ = [
     "Suggestion",
     "SuggestionError",
     "TrialView",
+    "check_settings",
     "grid_size",
     "hyperband_plan",
     "make_suggester",

@@ -9,7 +9,8 @@ builds exactly those lists. GridSampler picks uniformly at random among the unvi
 (in any state, as GridSampler counts finished and running trials) is visited, so a re-created
 suggester never repeats a point. When no point is left we return [] — the exhaustion signal Katib
 lacks (Optuna's GridSampler starts repeating points instead; Katib avoids that only through
-validation: maxTrialCount must not exceed the number of combinations, `check_grid`).
+validation: maxTrialCount must not exceed the number of combinations, a rule of
+`kubetune.spec.algorithms.check_grid` like the other settings checks).
 
 Backend: kubetune's own enumerator (Python `random.Random(random_state)` picks the order), not
 GridSampler itself, because GridSampler only recognises points it asked for (its trials carry a
@@ -23,8 +24,8 @@ import random
 from typing import Any, Sequence
 
 from kubetune.engine.suggest.base import Suggestion, SuggestionError, TrialView
-from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
-from kubetune.engine.suggest.settings import parse_int, reject_unknown
+from kubetune.engine.suggest.registry import AlgorithmRequest
+from kubetune.engine.suggest.settings import int_setting
 
 _ENUMERATE_BELOW = 200_000  # list the unvisited points outright when the grid is this small
 _REL_TOL = 1e-9
@@ -53,19 +54,6 @@ def grid_lists(parameters: Sequence[Any]) -> list[list[str]]:
 def grid_size(parameters: Sequence[Any]) -> int:
     """Number of grid combinations (what Katib compares maxTrialCount with)."""
     return math.prod(len(values) for values in grid_lists(parameters))
-
-
-def check_grid(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    reject_unknown(request.algorithm, request.settings, ["random_state"])
-    parse_int(request.algorithm, request.settings, "random_state", minimum=0)
-    names = [p.name for p in request.parameters]
-    if len(set(names)) != len(names):
-        raise SuggestionError(f"duplicated parameter names in {names}")
-    size = grid_size(request.parameters)
-    if limits.max_trial_count is not None and limits.max_trial_count > size:
-        raise SuggestionError(
-            f"Max Trial Count: {limits.max_trial_count} > all possible search combinations: {size}"
-        )
 
 
 class _ValueIndex:
@@ -98,6 +86,8 @@ class _ValueIndex:
 class GridSuggester:
     def __init__(self, parameters: Sequence[Any], seed: int | None) -> None:
         self._names = [p.name for p in parameters]
+        if len(set(self._names)) != len(self._names):  # a point is a name -> value mapping
+            raise SuggestionError(f"duplicated parameter names in {self._names}")
         self._lists = grid_lists(parameters)
         self._index = [_ValueIndex(p, v) for p, v in zip(parameters, self._lists)]
         self._sizes = [len(v) for v in self._lists]
@@ -152,6 +142,5 @@ class GridSuggester:
 
 
 def make_grid(request: AlgorithmRequest) -> GridSuggester:
-    seed = parse_int(request.algorithm, request.settings, "random_state", minimum=0,
-                     default=request.seed)
-    return GridSuggester(request.parameters, seed)
+    return GridSuggester(request.parameters, int_setting(request.settings, "random_state",
+                                                         request.seed))

@@ -2,8 +2,9 @@
 
 Katib runs its own Python implementation (pkg/suggestion/v1beta1/hyperband/service.py); so do
 we, reimplemented. Settings: `resource_name` (a parameter, required), `r_l` (the maximum
-resource R, > 0, required), `eta` (int(float(eta)); <= 0 means 3; default 3). Plan (the paper's
-formulas, as Katib computes them):
+resource R, > 0, required), `eta` (int(float(eta)); <= 0 means 3; default 3); their rules are
+`kubetune.spec.algorithms.check_hyperband` / `run_hyperband`. Plan (the paper's formulas, as
+Katib computes them):
 
     s_max = floor(log_eta(R)),  B = (s_max + 1) * R
     bracket s = s_max, ..., 0:  n = ceil(B / R * eta^s / (s + 1)),  r = R * eta^-s
@@ -43,8 +44,8 @@ Where this differs from Katib's code (for docs/katib-compat.md):
   internal state settings (s_max, b_l, r, n, current_s, current_i, evaluating_trials) are
   ignored with a warning.
 * Katib's validation rule parallelTrialCount >= ceil(eta^s_max) is kept as Katib computes it
-  (`check_hyperband`), although kubetune does not need it: it hands a round out over several
-  calls when fewer slots are free.
+  (in the spec's `check_hyperband`), although kubetune does not need it: it hands a round out
+  over several calls when fewer slots are free.
 """
 
 from __future__ import annotations
@@ -62,16 +63,16 @@ from kubetune.engine.suggest.base import (
     SuggestionError,
     TrialView,
 )
-from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
-from kubetune.engine.suggest.settings import parse_int, warn_ignored
+from kubetune.engine.suggest.registry import AlgorithmRequest
+from kubetune.engine.suggest.settings import int_setting
 from kubetune.engine.suggest.space import NUMERIC_TYPES, SearchSpace
+from kubetune.spec.algorithms import hyperband_eta
 from optuna.study import StudyDirection
 
 LABEL_BRACKET = "hyperband.kubetune.io/bracket"
 LABEL_ROUND = "hyperband.kubetune.io/round"
 LABEL_PARENT = "hyperband.kubetune.io/parent"
 
-_SETTINGS = ["resource_name", "r_l", "eta", "random_state"]
 _EPS = 1e-9
 
 
@@ -117,47 +118,11 @@ class HyperbandSettings:
 
 
 def parse_hyperband(request: AlgorithmRequest) -> HyperbandSettings:
-    name, settings = request.algorithm, request.settings
-    if "r_l" not in settings or "resource_name" not in settings:
-        raise SuggestionError(
-            f"algorithm {name!r}: r_l and resource_name must be set "
-            f"(found settings: {', '.join(sorted(settings)) or 'none'})"
-        )
-    raw = settings["r_l"]
-    try:
-        r_l = float(raw)
-    except ValueError:
-        r_l = float("nan")
-    if not (math.isfinite(r_l) and r_l > 0):
-        raise SuggestionError(
-            f"algorithm {name!r}: setting 'r_l' = {raw!r} is invalid; allowed: a number > 0 "
-            "(the maximum resource R)"
-        )
-    eta = 3
-    if "eta" in settings:
-        try:
-            eta = int(float(settings["eta"]))
-        except (ValueError, OverflowError):
-            raise SuggestionError(
-                f"algorithm {name!r}: setting 'eta' = {settings['eta']!r} is invalid; "
-                "allowed: an integer >= 2 (values <= 0 mean 3)"
-            ) from None
-        if eta <= 0:
-            eta = 3
-        if eta == 1:
-            raise SuggestionError(
-                f"algorithm {name!r}: setting 'eta' = {settings['eta']!r} is invalid; "
-                "allowed: an integer >= 2 (values <= 0 mean 3)"
-            )
-    resource_name = settings["resource_name"]
-    names = [p.name for p in request.parameters]
-    if resource_name not in names:
-        raise SuggestionError(
-            f"algorithm {name!r}: value of resource_name setting must be in parameters; "
-            f"found {resource_name!r}, parameters: {', '.join(names)}"
-        )
-    seed = parse_int(name, settings, "random_state", minimum=0, default=request.seed)
-    return HyperbandSettings(resource_name=resource_name, r_l=r_l, eta=eta, seed=seed)
+    """The settings, already checked by kubetune.spec.algorithms (r_l, eta, resource_name)."""
+    settings = request.settings
+    return HyperbandSettings(resource_name=settings["resource_name"], r_l=float(settings["r_l"]),
+                             eta=hyperband_eta(settings.get("eta")),
+                             seed=int_setting(settings, "random_state", request.seed))
 
 
 def _in_feasible_space(param: Any, value: int) -> bool:
@@ -169,14 +134,13 @@ def _in_feasible_space(param: Any, value: int) -> bool:
     return abs(k - round(k)) < 1e-6
 
 
-def check_hyperband(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    hb = parse_hyperband(request)
-    warn_ignored(request.algorithm, request.settings, _SETTINGS)
-    SearchSpace(request.parameters)
-    resource = next(p for p in request.parameters if p.name == hb.resource_name)
+def check_resource(parameters: Sequence[Any], hb: HyperbandSettings, algorithm: str) -> None:
+    """kubetune writes every resource of the plan into the resource parameter, so it must be
+    numeric and hold them all (Katib writes int(r) whatever the parameter's bounds)."""
+    resource = next(p for p in parameters if p.name == hb.resource_name)
     if resource.type not in NUMERIC_TYPES:
         raise SuggestionError(
-            f"algorithm {request.algorithm!r}: resource parameter {hb.resource_name!r} must be "
+            f"algorithm {algorithm!r}: resource parameter {hb.resource_name!r} must be "
             f"int or double, found {resource.type}"
         )
     plan = hyperband_plan(hb.r_l, hb.eta)
@@ -184,16 +148,9 @@ def check_hyperband(request: AlgorithmRequest, limits: ExperimentLimits) -> None
                       if not _in_feasible_space(resource, rnd.resource)})
     if outside:
         raise SuggestionError(
-            f"algorithm {request.algorithm!r}: with r_l={hb.r_l:g} and eta={hb.eta} the resource "
+            f"algorithm {algorithm!r}: with r_l={hb.r_l:g} and eta={hb.eta} the resource "
             f"parameter {hb.resource_name!r} takes values {outside} outside its feasible space "
             f"(min {resource.min}, max {resource.max}, step {resource.step})"
-        )
-    # Katib's own formula (no rounding guard), so the same experiments pass as on a cluster.
-    needed = math.ceil(hb.eta ** int(math.log(hb.r_l) / math.log(hb.eta)))
-    if limits.parallel_trial_count is not None and limits.parallel_trial_count < needed:
-        raise SuggestionError(
-            f"algorithm {request.algorithm!r}: parallelTrialCount must be not less than {needed} "
-            f"(found {limits.parallel_trial_count})."
         )
 
 
@@ -272,4 +229,6 @@ class HyperbandSuggester:
 
 
 def make_hyperband(request: AlgorithmRequest) -> HyperbandSuggester:
-    return HyperbandSuggester(request.parameters, parse_hyperband(request), request.direction)
+    hb = parse_hyperband(request)
+    check_resource(request.parameters, hb, request.algorithm)
+    return HyperbandSuggester(request.parameters, hb, request.direction)

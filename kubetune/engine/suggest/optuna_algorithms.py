@@ -9,7 +9,8 @@
 * bayesianoptimization (Katib: scikit-optimize `Optimizer`, GP + gp_hedge) ->
   `optuna.samplers.GPSampler` (GP + log expected improvement)
 
-Settings are the ones Katib's service for the name accepts (katib-semantics 2.2 / 3.2):
+Settings are the ones Katib's service for the name accepts (katib-semantics 2.2 / 3.2); which
+values are valid is checked by `kubetune.spec.algorithms` before a factory here runs:
 
 * random: `random_state` (int >= 0) -> `seed`.
 * tpe: `gamma` (0 < x < 1, default 0.25), `prior_weight` (> 0, default 1.0),
@@ -18,8 +19,8 @@ Settings are the ones Katib's service for the name accepts (katib-semantics 2.2 
   draws a fresh sampler seed from a RandomState(random_state); `gamma` keeps hyperopt's meaning
   (the "below" group has ceil(gamma * sqrt(n)) trials, at most 25), not Optuna's.
 * multivariate-tpe: `n_startup_trials` (int >= 0, default 10), `n_ei_candidates` (int >= 1,
-  default 24; Katib's validator also lets 0 through, after which Optuna fails on every call),
-  `random_state`.
+  default 24; Katib's validator also lets 0 through, after which Optuna fails on every call, so
+  the spec's run-time check rejects it), `random_state`.
 * cmaes: `random_state` (int >= 0), `sigma` (> 0), `restart_strategy` (ipop | bipop | none);
   needs at least two int/double parameters; other settings are ignored with a warning, as goptuna
   does. goptuna's `sigma` is in parameter units; Optuna's CmaEsSampler works on [0, 1]-scaled
@@ -52,22 +53,15 @@ from optuna.samplers import BaseSampler, CmaEsSampler, GPSampler, RandomSampler,
 
 from kubetune.engine.suggest.base import SUCCEEDED, SuggestionError, TrialView, is_better
 from kubetune.engine.suggest.optuna_study import OptunaSuggester
-from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
-from kubetune.engine.suggest.settings import (
-    parse_choice,
-    parse_float,
-    parse_int,
-    reject_unknown,
-    warn_ignored,
-)
-from kubetune.engine.suggest.space import NUMERIC_TYPES, SearchSpace, check_distributions
+from kubetune.engine.suggest.registry import AlgorithmRequest
+from kubetune.engine.suggest.settings import float_setting, int_setting, str_setting
+from kubetune.engine.suggest.space import SearchSpace, check_distributions
 
 _log = logging.getLogger(__name__)
 
 
 def _seed(request: AlgorithmRequest) -> int | None:
-    return parse_int(request.algorithm, request.settings, "random_state", minimum=0,
-                     default=request.seed)
+    return int_setting(request.settings, "random_state", request.seed)
 
 
 def _suggester(request: AlgorithmRequest, sampler_factory, before_ask=None) -> OptunaSuggester:
@@ -77,12 +71,6 @@ def _suggester(request: AlgorithmRequest, sampler_factory, before_ask=None) -> O
 
 # ---- random (hyperopt in Katib) ---------------------------------------------------------------
 
-def check_random(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    reject_unknown(request.algorithm, request.settings, ["random_state"])
-    _seed(request)
-    SearchSpace(request.parameters)
-
-
 def make_random(request: AlgorithmRequest) -> OptunaSuggester:
     seed = _seed(request)
     return _suggester(request, lambda count, trials: RandomSampler(seed=seed))
@@ -90,18 +78,7 @@ def make_random(request: AlgorithmRequest) -> OptunaSuggester:
 
 # ---- tpe (hyperopt in Katib) ------------------------------------------------------------------
 
-_TPE_SETTINGS = ["gamma", "prior_weight", "n_EI_candidates", "random_state"]
 _HYPEROPT_LINEAR_FORGETTING = 25
-
-
-def check_tpe(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    name, settings = request.algorithm, request.settings
-    reject_unknown(name, settings, _TPE_SETTINGS)
-    parse_float(name, settings, "gamma", low=0, high=1, low_open=True, high_open=True)
-    parse_float(name, settings, "prior_weight", low=0, low_open=True)
-    parse_int(name, settings, "n_EI_candidates", minimum=1)
-    _seed(request)
-    SearchSpace(request.parameters)
 
 
 def hyperopt_gamma(gamma: float):
@@ -112,10 +89,10 @@ def hyperopt_gamma(gamma: float):
 
 
 def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
-    name, settings = request.algorithm, request.settings
-    gamma = hyperopt_gamma(parse_float(name, settings, "gamma", default=0.25))
-    prior_weight = parse_float(name, settings, "prior_weight", default=1.0)
-    n_ei = parse_int(name, settings, "n_EI_candidates", minimum=1, default=24)
+    settings = request.settings
+    gamma = hyperopt_gamma(float_setting(settings, "gamma", 0.25))
+    prior_weight = float_setting(settings, "prior_weight", 1.0)
+    n_ei = int_setting(settings, "n_EI_candidates", 24)
     seeds = np.random.RandomState(_seed(request))
 
     def sampler(count: int, seed: int | None) -> TPESampler:
@@ -131,21 +108,13 @@ def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
 
 # ---- multivariate-tpe (optuna in Katib) -------------------------------------------------------
 
-def check_multivariate_tpe(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    name, settings = request.algorithm, request.settings
-    reject_unknown(name, settings, ["n_startup_trials", "n_ei_candidates", "random_state"])
-    parse_int(name, settings, "n_startup_trials", minimum=0)
-    parse_int(name, settings, "n_ei_candidates", minimum=1)
-    _seed(request)
-    check_distributions(request.parameters, name, "Optuna", allow_normal=request.allow_normal)
-    SearchSpace(request.parameters)
-
-
 def make_multivariate_tpe(request: AlgorithmRequest) -> OptunaSuggester:
-    name, settings = request.algorithm, request.settings
+    settings = request.settings
+    check_distributions(request.parameters, request.algorithm, "Optuna",
+                        allow_normal=request.allow_normal)
     kwargs = dict(
-        n_startup_trials=parse_int(name, settings, "n_startup_trials", minimum=0, default=10),
-        n_ei_candidates=parse_int(name, settings, "n_ei_candidates", minimum=1, default=24),
+        n_startup_trials=int_setting(settings, "n_startup_trials", 10),
+        n_ei_candidates=int_setting(settings, "n_ei_candidates", 24),
         seed=_seed(request),
     )
     return _suggester(request, lambda count, trials: TPESampler(
@@ -153,26 +122,6 @@ def make_multivariate_tpe(request: AlgorithmRequest) -> OptunaSuggester:
 
 
 # ---- cmaes (goptuna in Katib) -----------------------------------------------------------------
-
-_CMAES_SETTINGS = ["random_state", "sigma", "restart_strategy"]
-
-
-def check_cmaes(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    name, settings = request.algorithm, request.settings
-    numeric = [p for p in request.parameters if p.type in NUMERIC_TYPES]
-    if len(numeric) < 2:
-        raise SuggestionError(
-            "CMA-ES only supports two or more dimensional continuous search space "
-            f"(algorithm {name!r} needs >= 2 int/double parameters, found {len(numeric)})."
-        )
-    _seed(request)
-    parse_float(name, settings, "sigma", low=0, low_open=True)
-    parse_choice(name, settings, "restart_strategy", ["ipop", "bipop", "none"])
-    warn_ignored(name, settings, _CMAES_SETTINGS)
-    check_distributions(request.parameters, name, "Goptuna", allow_normal=request.allow_normal,
-                        rejects_int_log_uniform=True)
-    SearchSpace(request.parameters)
-
 
 def _best_numeric_params(space: SearchSpace, trials: Sequence[TrialView], direction) -> dict | None:
     """Numeric parameters (Optuna form) of the best succeeded trial, to restart CMA-ES from."""
@@ -215,9 +164,11 @@ def make_cmaes(request: AlgorithmRequest) -> OptunaSuggester:
             "which is not installed"
         )
     name, settings = request.algorithm, request.settings
+    check_distributions(request.parameters, name, "Goptuna", allow_normal=request.allow_normal,
+                        rejects_int_log_uniform=True)
     seed = _seed(request)
-    sigma = parse_float(name, settings, "sigma", low=0, low_open=True)
-    restart = parse_choice(name, settings, "restart_strategy", ["ipop", "bipop", "none"])
+    sigma = float_setting(settings, "sigma", None)
+    restart = str_setting(settings, "restart_strategy", None)
     if restart in ("ipop", "bipop"):
         _log.warning("cmaes: restart_strategy %r is accepted but Optuna's CmaEsSampler no longer "
                      "restarts; running plain CMA-ES", restart)
@@ -235,31 +186,15 @@ def make_cmaes(request: AlgorithmRequest) -> OptunaSuggester:
 
 # ---- bayesianoptimization (skopt in Katib) ----------------------------------------------------
 
-_BO_SETTINGS = ["base_estimator", "n_initial_points", "acq_func", "acq_optimizer", "random_state"]
-
-
-def check_bayesianoptimization(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    name, settings = request.algorithm, request.settings
-    reject_unknown(name, settings, _BO_SETTINGS)
-    parse_choice(name, settings, "base_estimator", ["GP", "RF", "ET", "GBRT"])
-    parse_int(name, settings, "n_initial_points", minimum=0)
-    parse_choice(name, settings, "acq_func", ["gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"])
-    parse_choice(name, settings, "acq_optimizer", ["auto", "sampling", "lbfgs"])
-    _seed(request)
-    check_distributions(request.parameters, name, "Skopt", allow_normal=request.allow_normal)
-    SearchSpace(request.parameters)
-
-
 def make_bayesianoptimization(request: AlgorithmRequest) -> OptunaSuggester:
     name, settings = request.algorithm, request.settings
-    estimator = parse_choice(name, settings, "base_estimator", ["GP", "RF", "ET", "GBRT"],
-                             default="GP")
-    acq = parse_choice(name, settings, "acq_func", ["gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"],
-                       default="gp_hedge")
+    check_distributions(request.parameters, name, "Skopt", allow_normal=request.allow_normal)
+    estimator = str_setting(settings, "base_estimator", "GP")
+    acq = str_setting(settings, "acq_func", "gp_hedge")
     if estimator != "GP" or acq not in ("gp_hedge", "EI"):
         _log.warning("bayesianoptimization: base_estimator=%s acq_func=%s run as a Gaussian "
                      "process with log expected improvement (Optuna's GPSampler)", estimator, acq)
-    n_initial = parse_int(name, settings, "n_initial_points", minimum=0, default=10)
+    n_initial = int_setting(settings, "n_initial_points", 10)
     seed = _seed(request)
 
     def sampler(count: int, trials: Sequence[TrialView]) -> BaseSampler:

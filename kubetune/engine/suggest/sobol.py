@@ -11,7 +11,8 @@ Each coordinate is mapped through the parameter's prior (`ParamCodec.from_unit`)
 the [min, max] range or step grid (goptuna's int mapping never reaches max; ours does), log-uniform
 for double logUniform, list index floor(u * n) for categorical/discrete. As in Katib's goptuna
 service since PR #2689, normal/logNormal and int logUniform are rejected unless
-`kubetune.allow_normal: "true"` is set.
+`kubetune.allow_normal: "true"` is set. Settings are ignored (kubetune.spec.algorithms.run_sobol
+warns about each one).
 """
 
 from __future__ import annotations
@@ -20,16 +21,8 @@ import warnings
 from typing import Sequence
 
 from kubetune.engine.suggest.base import Suggestion, TrialView
-from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
-from kubetune.engine.suggest.settings import warn_ignored
+from kubetune.engine.suggest.registry import AlgorithmRequest
 from kubetune.engine.suggest.space import SearchSpace, check_distributions
-
-
-def check_sobol(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-    warn_ignored(request.algorithm, request.settings, [])
-    check_distributions(request.parameters, request.algorithm, "Goptuna",
-                        allow_normal=request.allow_normal, rejects_int_log_uniform=True)
-    SearchSpace(request.parameters)
 
 
 class SobolSuggester:
@@ -62,4 +55,6 @@ class SobolSuggester:
 
 
 def make_sobol(request: AlgorithmRequest) -> SobolSuggester:
+    check_distributions(request.parameters, request.algorithm, "Goptuna",
+                        allow_normal=request.allow_normal, rejects_int_log_uniform=True)
     return SobolSuggester(request.parameters)

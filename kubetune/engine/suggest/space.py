@@ -329,5 +329,5 @@ def check_distributions(parameters: Sequence[Any], algorithm: str, service: str,
                 f"The {service} suggestion service that Katib runs for algorithm {algorithm!r} "
                 f"supports only {supported} distributions. kubetune can sample it locally "
                 "(truncated to [min, max]) with the algorithm setting "
-                "kubetune.allow_normal: \"true\", which a Katib cluster does not accept."
+                "kubetune.allow_normal: \"true\" (kubetune only: remove it before kubectl apply)."
             )

@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from kubetune.engine.suggest import SuggestionError, grid_size, make_suggester, validate_algorithm
+from kubetune.engine.suggest.grid import GridSuggester
 from suggest_helpers import p_cat, p_discrete, p_double, p_int, run, view
 
 PARAMS = [
@@ -88,13 +89,24 @@ def test_grid_of_a_huge_space_samples_without_enumerating():
     assert len(set(points)) == 50
 
 
-def test_double_without_step_is_rejected_with_katibs_message():
-    with pytest.raises(SuggestionError, match="Param lr step is nil"):
+def test_double_without_step_is_rejected():
+    with pytest.raises(SuggestionError, match=r"spec.parameters\[0\].feasibleSpace.step: grid needs a "
+                                              'step for double parameter "lr"'):
         make_suggester("grid", {}, [p_double("lr", 0.01, 0.1)], "minimize")
+
+
+def test_the_enumerator_itself_refuses_a_double_without_step_with_katibs_message():
+    with pytest.raises(SuggestionError, match="Param lr step is nil"):
+        GridSuggester([p_double("lr", 0.01, 0.1)], seed=0)
+
+
+def test_duplicate_parameter_names_are_refused():
+    with pytest.raises(SuggestionError, match="duplicated parameter names"):
+        make_suggester("grid", {}, [p_int("n", 1, 3), p_int("n", 1, 4)], "minimize")
 
 
 def test_max_trial_count_above_the_grid_size_is_rejected():
     validate_algorithm("grid", {}, PARAMS, max_trial_count=36)
-    with pytest.raises(SuggestionError, match="Max Trial Count: 37 > all possible search "
-                                              "combinations: 36"):
+    with pytest.raises(SuggestionError, match="spec.maxTrialCount: found 37; the grid has only 36 "
+                                              "points"):
         validate_algorithm("grid", {}, PARAMS, max_trial_count=37)

@@ -202,18 +202,23 @@ def test_double_resource_parameter_gets_whole_resources():
     assert {t.assignments["budget"] for t in trials} == {"1.0", "3.0", "9.0", "27.0"}
 
 
+S = "spec.algorithm.algorithmSettings"
+
+
 @pytest.mark.parametrize("settings, words", [
-    ({"r_l": "9"}, ["r_l and resource_name must be set"]),
-    ({"resource_name": "epochs"}, ["r_l and resource_name must be set"]),
-    ({"resource_name": "epochs", "r_l": "0"}, ["'r_l'", "'0'", "> 0"]),
-    ({"resource_name": "epochs", "r_l": "nine"}, ["'r_l'", "'nine'"]),
-    ({"resource_name": "epochs", "r_l": "9", "eta": "1"}, ["'eta'", ">= 2"]),
-    ({"resource_name": "epochs", "r_l": "9", "eta": "three"}, ["'eta'", "'three'"]),
-    ({"resource_name": "steps", "r_l": "9"}, ["resource_name", "'steps'", "epochs"]),
+    ({"r_l": "9"}, [S, "needs settings r_l and resource_name", "missing resource_name"]),
+    ({"resource_name": "epochs"}, [S, "needs settings r_l and resource_name", "missing r_l"]),
+    ({"resource_name": "epochs", "r_l": "0"}, [f"{S}[1].value", "r_l", '"0"', "> 0"]),
+    ({"resource_name": "epochs", "r_l": "nine"}, [f"{S}[1].value", "r_l", '"nine"']),
+    ({"resource_name": "epochs", "r_l": "9", "eta": "1"}, [f"{S}[2].value", "eta", ">= 2"]),
+    ({"resource_name": "epochs", "r_l": "9", "eta": "three"}, ["eta", '"three"']),
+    ({"resource_name": "steps", "r_l": "9"}, [f"{S}[0].value", "resource_name", '"steps"',
+                                              "epochs"]),
     ({"resource_name": "act", "r_l": "9"}, ["'act'", "int or double"]),
     ({"resource_name": "epochs", "r_l": "27"}, ["'epochs'", "[27]", "outside"]),
     ({"resource_name": "width", "r_l": "9"}, ["'width'", "outside"]),
-    ({"resource_name": "epochs", "r_l": "9", "random_state": "-1"}, ["'random_state'"]),
+    ({"resource_name": "epochs", "r_l": "9", "random_state": "-1"}, [f"{S}[2].value",
+                                                                     "random_state", '"-1"']),
 ])
 def test_bad_settings_are_rejected_naming_the_setting(settings, words):
     with pytest.raises(SuggestionError) as err:
@@ -230,7 +235,8 @@ def test_eta_at_most_zero_means_three():
 
 def test_parallel_trial_count_rule_uses_katibs_formula():
     validate_algorithm("hyperband", SETTINGS, PARAMS, parallel_trial_count=9)
-    with pytest.raises(SuggestionError, match="parallelTrialCount must be not less than 9"):
+    with pytest.raises(SuggestionError, match="spec.parallelTrialCount: found 8; hyperband with "
+                                              "these settings needs at least 9"):
         validate_algorithm("hyperband", SETTINGS, PARAMS, parallel_trial_count=8)
     # Katib's int(log(1000) / log(10)) is 2, so it asks for 100 (kubetune's plan has s_max 3)
     params = [p_int("steps", 1, 1000)]

@@ -1,10 +1,15 @@
-"""Settings and distributions are validated like Katib's services do (katib-semantics 2.2)."""
+"""The engine applies the spec's settings rules (kubetune.spec.algorithms, katib-semantics 2.2):
+every rejection is a SuggestionError naming the algorithm, the setting's field path, the value
+found and what is allowed; `kubetune validate`, lint and `kubetune run` agree on every case."""
 
 from __future__ import annotations
 
+import copy
 import logging
+from pathlib import Path
 
 import pytest
+import yaml
 
 from kubetune.engine.suggest import (
     SuggestionError,
@@ -14,37 +19,43 @@ from kubetune.engine.suggest import (
     registered_algorithms,
     validate_algorithm,
 )
-from kubetune.engine.suggest.registry import AlgorithmRequest, ExperimentLimits
+from kubetune.engine.suggest import registry
+from kubetune.spec import SpecError, experiment_from_dict, lint
+from kubetune.spec import algorithms as spec_algorithms
+from kubetune.spec.errors import error
 from optuna.study import StudyDirection
 from suggest_helpers import p_cat, p_double, p_int
 
 PARAMS = [p_double("lr", 0.001, 0.1), p_int("units", 8, 64), p_cat("opt", "sgd", "adam")]
+S0 = "spec.algorithm.algorithmSettings[0]"
 
 BAD = [
-    ("random", {"seed": "1"}, ["unknown setting 'seed'", "random_state"]),
-    ("random", {"random_state": "-1"}, ["'random_state'", "'-1'", ">= 0"]),
-    ("random", {"random_state": "1.5"}, ["'random_state'", "'1.5'", "integer"]),
-    ("tpe", {"gamma": "1.0"}, ["'gamma'", "(0, 1)"]),
-    ("tpe", {"gamma": "x"}, ["'gamma'", "'x'"]),
-    ("tpe", {"prior_weight": "0"}, ["'prior_weight'", "(0"]),
-    ("tpe", {"n_EI_candidates": "0"}, ["'n_EI_candidates'", ">= 1"]),
-    ("tpe", {"n_startup_trials": "5"}, ["unknown setting 'n_startup_trials'", "gamma",
+    ("random", {"seed": "1"}, [f"{S0}.name", 'unknown setting "seed"', "random_state"]),
+    ("random", {"random_state": "-1"}, [f"{S0}.value", "random_state", '"-1"', ">= 0"]),
+    ("random", {"random_state": "1.5"}, ["random_state", '"1.5"', "integer"]),
+    ("tpe", {"gamma": "1.0"}, ["gamma", '"1.0"', "(0, 1)"]),
+    ("tpe", {"gamma": "x"}, ["gamma", '"x"', "must be a number"]),
+    ("tpe", {"prior_weight": "0"}, ["prior_weight", '"0"', "greater than 0"]),
+    ("tpe", {"prior_weight": "inf"}, ["prior_weight", '"inf"', "finite"]),
+    ("tpe", {"n_EI_candidates": "0"}, ["n_EI_candidates", '"0"', "> 0"]),
+    ("tpe", {"n_startup_trials": "5"}, ['unknown setting "n_startup_trials"', "gamma",
                                         "n_EI_candidates"]),
-    ("multivariate-tpe", {"n_startup_trials": "-1"}, ["'n_startup_trials'", ">= 0"]),
-    ("multivariate-tpe", {"n_ei_candidates": "0"}, ["'n_ei_candidates'", ">= 1"]),
-    ("multivariate-tpe", {"gamma": "0.2"}, ["unknown setting 'gamma'", "n_ei_candidates"]),
-    ("grid", {"random_state": "x"}, ["'random_state'", "'x'"]),
-    ("grid", {"n": "1"}, ["unknown setting 'n'", "random_state"]),
-    ("cmaes", {"restart_strategy": "lpop"}, ["'restart_strategy'", "'ipop'", "'bipop'", "'none'"]),
-    ("cmaes", {"sigma": "-0.5"}, ["'sigma'", "(0"]),
-    ("cmaes", {"random_state": "-3"}, ["'random_state'"]),
-    ("bayesianoptimization", {"base_estimator": "SVM"}, ["'base_estimator'", "'GP'", "'GBRT'"]),
-    ("bayesianoptimization", {"acq_func": "UCB"}, ["'acq_func'", "'gp_hedge'", "'PIps'"]),
-    ("bayesianoptimization", {"acq_optimizer": "adam"}, ["'acq_optimizer'", "'lbfgs'"]),
-    ("bayesianoptimization", {"n_initial_points": "-1"}, ["'n_initial_points'", ">= 0"]),
-    ("bayesianoptimization", {"xi": "0.1"}, ["unknown setting 'xi'", "acq_func"]),
-    ("random", {"kubetune.allow_normal": "yes"}, ["'kubetune.allow_normal'", "'true'", "'false'"]),
-    ("random", {"kubetune.fancy": "1"}, ["'kubetune.fancy'", "kubetune.allow_normal"]),
+    ("multivariate-tpe", {"n_startup_trials": "-1"}, ["n_startup_trials", '"-1"', ">= 0"]),
+    ("multivariate-tpe", {"n_ei_candidates": "0"}, ["n_ei_candidates", '"0"', ">= 1"]),
+    ("multivariate-tpe", {"gamma": "0.2"}, ['unknown setting "gamma"', "n_ei_candidates"]),
+    ("grid", {"random_state": "x"}, ["random_state", '"x"']),
+    ("grid", {"n": "1"}, ['unknown setting "n"', "random_state"]),
+    ("cmaes", {"restart_strategy": "lpop"}, ["restart_strategy", '"lpop"', "ipop, bipop, none"]),
+    ("cmaes", {"sigma": "-0.5"}, ["sigma", '"-0.5"', "greater than 0"]),
+    ("cmaes", {"random_state": "-3"}, ["random_state", '"-3"']),
+    ("bayesianoptimization", {"base_estimator": "SVM"}, ["base_estimator", '"SVM"', "GP, RF, ET, GBRT"]),
+    ("bayesianoptimization", {"acq_func": "UCB"}, ["acq_func", '"UCB"', "gp_hedge", "PIps"]),
+    ("bayesianoptimization", {"acq_optimizer": "adam"}, ["acq_optimizer", '"adam"', "lbfgs"]),
+    ("bayesianoptimization", {"n_initial_points": "-1"}, ["n_initial_points", '"-1"', ">= 0"]),
+    ("bayesianoptimization", {"xi": "0.1"}, ['unknown setting "xi"', "acq_func"]),
+    ("random", {"kubetune.allow_normal": "yes"}, [f"{S0}.value", "kubetune.allow_normal", '"yes"',
+                                                  "true, false"]),
+    ("random", {"kubetune.fancy": "1"}, [f"{S0}.name", '"kubetune.fancy"', "kubetune.allow_normal"]),
 ]
 
 
@@ -79,7 +90,8 @@ def test_settings_katib_accepts_are_accepted(algorithm, settings):
 
 
 def test_cmaes_needs_two_numeric_parameters():
-    with pytest.raises(SuggestionError, match="two or more dimensional continuous search space"):
+    with pytest.raises(SuggestionError, match="cmaes needs at least two int/double parameters; "
+                                              "found 1"):
         make_suggester("cmaes", {}, [p_double("lr", 0.1, 1.0), p_cat("c", "a", "b")], "minimize")
 
 
@@ -135,27 +147,119 @@ def test_algorithms_whose_katib_service_accepts_normal_need_no_flag(algorithm, s
     validate_algorithm(algorithm, settings, params)
 
 
+class Fixed:
+    def suggest(self, count, trials):
+        return []
+
+
 def test_other_modules_can_register_an_algorithm():
+    """The two-line pattern: a settings check in the spec, a factory here."""
     seen = []
 
-    class Fixed:
-        def suggest(self, count, trials):
-            return []
+    def check(ctx: spec_algorithms.AlgorithmContext):
+        seen.append((ctx.name, {n: v for _, n, v in ctx.katib_settings()}, ctx.spec.get("maxTrialCount")))
+        i = ctx.index_of("ratio")
+        if i is not None and ctx.settings[i][1] == "bad":
+            return [error(ctx.setting_path(i), "ratio: found \"bad\"; must be a number")]
+        return []
 
-    def check(request: AlgorithmRequest, limits: ExperimentLimits) -> None:
-        seen.append((request.algorithm, dict(request.settings), dict(request.extensions),
-                     limits.max_trial_count))
-        if request.settings.get("ratio") == "bad":
-            raise SuggestionError("algorithm 'fixed-product-test': setting 'ratio' is bad")
+    requests = []
 
-    register_algorithm("fixed-product-test", lambda request: Fixed(), check, replace=True)
-    assert "fixed-product-test" in registered_algorithms()
-    with pytest.raises(ValueError, match="already registered"):
-        register_algorithm("fixed-product-test", lambda request: Fixed(), check)
-    settings = {"ratio": "2", "kubetune.allow_normal": "true"}
-    suggester = make_suggester("fixed-product-test", settings, PARAMS, "maximize")
-    assert suggester.suggest(3, []) == []
-    with pytest.raises(SuggestionError, match="'ratio' is bad"):
-        validate_algorithm("fixed-product-test", {"ratio": "bad"}, PARAMS, max_trial_count=5)
-    assert seen == [("fixed-product-test", {"ratio": "2"}, {"kubetune.allow_normal": "true"}, None),
-                    ("fixed-product-test", {"ratio": "bad"}, {}, 5)]
+    def factory(request):
+        requests.append((dict(request.settings), dict(request.extensions), request.allow_normal))
+        return Fixed()
+
+    spec_algorithms.register_algorithm("fixed-product-test", check)
+    register_algorithm("fixed-product-test", factory, replace=True)
+    try:
+        assert "fixed-product-test" in registered_algorithms()
+        with pytest.raises(ValueError, match="already registered"):
+            register_algorithm("fixed-product-test", factory)
+        settings = {"ratio": "2", "kubetune.allow_normal": "true"}
+        suggester = make_suggester("fixed-product-test", settings, PARAMS, "maximize")
+        assert suggester.suggest(3, []) == []
+        with pytest.raises(SuggestionError, match=r"\[0\]\.value: ratio: found \"bad\""):
+            validate_algorithm("fixed-product-test", {"ratio": "bad"}, PARAMS, max_trial_count=5)
+        with pytest.raises(SuggestionError, match="unknown kubetune setting"):  # checked centrally
+            make_suggester("fixed-product-test", {"kubetune.nope": "1"}, PARAMS, "maximize")
+        assert seen == [("fixed-product-test", {"ratio": "2"}, None),
+                        ("fixed-product-test", {"ratio": "bad"}, 5),
+                        ("fixed-product-test", {}, None)]
+        assert requests == [({"ratio": "2"}, {"kubetune.allow_normal": "true"}, True)]
+    finally:
+        spec_algorithms.EXTRA_ALGORITHMS.pop("fixed-product-test", None)
+        registry._FACTORIES.pop("fixed-product-test", None)
+
+
+def test_a_factory_without_a_settings_check_is_refused():
+    register_algorithm("no-check-test", lambda request: Fixed(), replace=True)
+    try:
+        with pytest.raises(SuggestionError, match="no settings check.*kubetune.spec.algorithms"):
+            make_suggester("no-check-test", {}, PARAMS, "minimize")
+    finally:
+        registry._FACTORIES.pop("no-check-test", None)
+
+
+SPEC_DATA = Path(__file__).resolve().parents[2] / "spec" / "data"
+
+
+def _doc(algorithm: str, settings: dict[str, str]) -> dict:
+    doc = copy.deepcopy(yaml.safe_load((SPEC_DATA / f"{algorithm}.yaml").read_text()))
+    doc["spec"]["algorithm"]["algorithmSettings"] = [{"name": k, "value": v} for k, v in settings.items()]
+    return doc
+
+
+def _run(exp):
+    return make_suggester(exp.algorithm.name, exp.algorithm.settings, exp.parameters, exp.objective.type)
+
+
+@pytest.mark.parametrize("algorithm, settings", [
+    ("tpe", {"n_EI_candidates": "0"}),
+    ("multivariate-tpe", {"n_ei_candidates": "-1"}),
+    ("random", {"kubetune.allow_normal": "yes"}),
+    ("bayesianoptimization", {"acq_func": "UCB"}),
+])
+def test_what_validate_rejects_run_rejects_with_the_same_words(algorithm, settings):
+    with pytest.raises(SpecError) as spec_err:
+        experiment_from_dict(_doc(algorithm, settings))
+    (problem,) = spec_err.value.errors
+    with pytest.raises(SuggestionError) as run_err:
+        make_suggester(algorithm, settings, PARAMS, "minimize")
+    assert str(problem) in str(run_err.value)
+
+
+@pytest.mark.parametrize("algorithm, settings", [
+    ("multivariate-tpe", {"n_ei_candidates": "0"}),  # Katib's ">= 0" lets it through; Optuna fails
+    ("cmaes", {"sigma": "0"}),
+    ("cmaes", {"restart_strategy": "IPOP"}),
+    ("tpe", {"prior_weight": "inf"}),
+])
+def test_what_fails_only_at_run_time_is_a_lint_warning_and_a_run_error(algorithm, settings):
+    exp = experiment_from_dict(_doc(algorithm, settings))  # Katib admits it
+    warnings = [w for w in lint(exp) if w.path == f"{S0}.value"]
+    assert len(warnings) == 1 and "Katib's validation lets this through" in warnings[0].hint
+    with pytest.raises(SuggestionError) as run_err:
+        _run(exp)
+    assert warnings[0].message in str(run_err.value)
+
+
+@pytest.mark.parametrize("algorithm, katib", [
+    ("random", "rejects"), ("tpe", "rejects"), ("multivariate-tpe", "rejects"), ("grid", "rejects"),
+    ("bayesianoptimization", "rejects"), ("cmaes", "ignores"), ("sobol", "ignores"),
+])
+def test_kubetune_settings_are_accepted_but_lint_says_what_katib_does(algorithm, katib):
+    doc = _doc(algorithm, {"kubetune.allow_normal": "true"})
+    exp = experiment_from_dict(doc)
+    (w,) = [w for w in lint(exp) if w.path == f"{S0}.name"]
+    assert "kubetune.allow_normal" in w.message and katib in w.message
+    assert "kubectl apply" in w.hint
+    assert _run(exp) is not None
+
+
+def test_ignored_settings_are_lint_warnings_and_logged_by_the_engine(caplog):
+    exp = experiment_from_dict(_doc("sobol", {"scramble": "true"}))
+    (w,) = [w for w in lint(exp) if w.path == f"{S0}.name"]
+    assert "sobol ignores setting" in w.message
+    with caplog.at_level(logging.WARNING):
+        _run(exp)
+    assert w.message in caplog.text

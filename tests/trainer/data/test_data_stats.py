@@ -55,3 +55,13 @@ def test_class_weighted_sampler_balances_classes():
     assert len(class_weighted_sampler(targets)) == 100
     with pytest.raises(ValueError):
         class_weighted_sampler([])
+
+
+def test_dataloader_workers_batch_the_cached_train_set_with_the_sampler(digits_dir):
+    bundle = prepare_data(DataConfig(str(digits_dir), image_size=16, augment="base"))
+    loader = torch.utils.data.DataLoader(bundle.train, batch_size=64, num_workers=1,
+                                         sampler=class_weighted_sampler(bundle.train_targets))
+    images, labels = next(iter(loader))
+    assert images.dtype == torch.uint8 and images.shape == (64, 3, 16, 16)
+    assert labels.dtype == torch.int64 and labels.max() < len(bundle.classes)
+    assert normalize_batch(images, bundle.mean, bundle.std).shape == images.shape
