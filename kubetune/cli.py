@@ -80,6 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
     _workdir(lg)
     lg.set_defaults(func=cmd_logs)
 
+    c = sub.add_parser("convert", help="convert another tool's experiment into a Katib Experiment")
+    c.set_defaults(func=lambda a: c.print_help() or 2)
+    csub = c.add_subparsers(metavar="FORMAT")
+    n = csub.add_parser("nni", help="an NNI experiment config (v1 or v2) and its search space",
+                        description="Convert an NNI experiment (config v1/v2 + search space) into a Katib "
+                                    "Experiment; notes on approximations go to stderr and into the YAML. "
+                                    "See docs/nni-migration.md.")
+    n.add_argument("config", help="NNI config YAML (config.yml)")
+    n.add_argument("-o", "--output", dest="out", metavar="OUT",
+                   help="write the Experiment here (default: stdout; with --run: <workdir>/<name>.yaml)")
+    n.add_argument("--image", help="trial container image (default: the kubetune trainer image)")
+    n.add_argument("--namespace", help="metadata.namespace of the Experiment (default: none, kubectl's current)")
+    n.add_argument("--run", action="store_true", help="then run it locally, as `kubetune run` (the trial code "
+                                                      "directory is mapped to /code automatically)")
+    _workdir(n)
+    n.add_argument("--name", help="with --run: run under this metadata.name")
+    n.add_argument("--local-config", help="with --run: YAML of local path/env/image overrides (docs/local-runs.md)")
+    n.add_argument("--set-path", action="append", default=[], metavar="MOUNT=DIR",
+                   help="with --run: map a container path to a local directory (repeatable)")
+    n.add_argument("--set-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="with --run: value for an env var sourced from a Secret/ConfigMap (repeatable)")
+    n.add_argument("--seed", type=int, help="with --run: seed for the search algorithm")
+    n.add_argument("--strict", action="store_true", help="with --run: refuse to run when lint finds a trap")
+    n.set_defaults(func=cmd_convert_nni)
+
     d = sub.add_parser("dashboard", help="optuna-dashboard over the experiment's state (live)")
     d.add_argument("name")
     _workdir(d)
@@ -225,6 +250,38 @@ class ConsoleReporter:
 
     def message(self, text: str) -> None:
         self._say(text)
+
+
+# -- convert ----------------------------------------------------------------------------------
+def cmd_convert_nni(args) -> int:
+    from kubetune.convert import ConvertError, convert_nni
+
+    try:
+        result = convert_nni(args.config, image=args.image, namespace=args.namespace)
+    except ConvertError as e:
+        raise UserError(str(e)) from None
+    for note in result.notes:
+        print(f"kubetune: note: {note}", file=sys.stderr)
+    out = args.out
+    if out is None and args.run:
+        out = str(Path(args.workdir) / f"{args.name or result.name}.yaml")
+    if out is None:
+        sys.stdout.write(result.text)
+    else:
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(result.text, encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"{out}: cannot write: {e.strerror or e}") from None
+        print(f"kubetune: wrote {out} (Experiment {result.name}, {result.mode} trial)", file=sys.stderr)
+    if not args.run:
+        return 0
+    set_paths = [f"{mount}={local}" for mount, local in result.local_paths.items()] + list(args.set_path)
+    # absolute: the trial's working directory is the code directory, so relative emptyDir paths would miss
+    return cmd_run(argparse.Namespace(file=out, workdir=str(Path(args.workdir).resolve()), name=args.name,
+                                      local_config=args.local_config,
+                                      set_path=set_paths, set_env=args.set_env, seed=args.seed, output="table",
+                                      strict=args.strict))
 
 
 # -- reading results ----------------------------------------------------------------------------

@@ -138,7 +138,8 @@ def member_names(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
             break
         depth += 1
     if len(set(names)) != len(names):
-        raise EnsembleError(f"the same prediction file is given more than once: {sorted({n for n in names if names.count(n) > 1})}")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise EnsembleError(f"the same prediction file is given more than once: {repeated}")
     return names
 
 

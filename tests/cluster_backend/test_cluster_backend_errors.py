@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
+
+import pytest
 
 from fake_apiserver import status_body
 from katib_objects import NS, experiment_doc, write
@@ -139,3 +142,25 @@ def test_bad_credentials(fake, kt, tmp_path):
     path.write_text(json.dumps(kc))
     r = kt("status", "tiny", "-n", NS, "--kubeconfig", path)
     assert r.rc == 1 and "did not accept the credentials" in r.err
+
+
+def test_kubeconfig_env_with_several_files(fake, kt, tmp_path, monkeypatch):
+    """$KUBECONFIG may list several files (merged, as kubectl does); missing ones are skipped."""
+    fake.put("experiments", {**experiment_doc(), "metadata": {"name": "tiny", "namespace": NS}})
+    real = fake.write_kubeconfig(tmp_path / "real", namespace=NS)
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'missing'}:{real}")
+    r = kt("status", "tiny", "--context", "fake", "-o", "json")  # --context alone selects the cluster
+    assert r.rc == 0, r.err
+    assert json.loads(r.out)["metadata"] == {"name": "tiny", "namespace": NS}  # the context's namespace
+
+
+@pytest.mark.skipif(Path("/var/run/secrets/kubernetes.io/serviceaccount/token").exists(),
+                    reason="this machine is a pod with a real service account token")
+def test_in_pod_without_a_service_account_token(kt, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    r = kt("status", "tiny", "-n", NS)
+    assert r.rc == 1
+    _no_traceback(r.err)
+    assert "in-cluster configuration is not usable" in r.err

@@ -43,3 +43,10 @@ def test_refuses_to_publish_over_foreign_content(tmp_path, model_dir):
     assert (tmp_path / "store" / "m" / "notes.txt").read_text() == "mine"
     with pytest.raises(StoreError, match="onto itself"):
         LocalStore(model_dir).publish(model_dir, "")
+
+
+def test_check(tmp_path):
+    LocalStore(tmp_path / "new" / "root").check()          # creatable: fine
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not a directory"):
+        LocalStore(tmp_path / "file").check()

@@ -1,0 +1,388 @@
+"""`kubetune convert nni`: an NNI experiment (config v1/v2 + search space) -> a Katib Experiment.
+
+    from kubetune.convert.nni import convert_nni
+    result = convert_nni("config.yml", image="registry/me/trial:1")
+    Path("experiment.yaml").write_text(result.text)        # YAML with the notes as comments
+    for note in result.notes: print(note)                    # approximations, substitutions, drops
+
+Mapping (nni-semantics 8; details in docs/nni-migration.md):
+
+* trialConcurrency -> parallelTrialCount; maxTrialNum/maxTrialNumber -> maxTrialCount (clamped to
+  the number of distinct points of a finite space, and to the grid size for grid); NNI never fails
+  an experiment for failed trials, so maxFailedTrialCount = maxTrialCount.
+* maxExecDuration/maxExperimentDuration -> annotation `kubetune.io/max-duration` (the local engine
+  honours it; Katib has no such limit); maxTrialDuration -> the Job's activeDeadlineSeconds.
+* tuner/advisor -> algorithm (kubetune.convert.nni_tuners), assessor -> earlyStopping.
+* search space -> parameters (kubetune.convert.nni_encode).
+* trial command + codeDir -> the primary container of a batch Job: the command is split like a
+  shell would (`shlex`) and run without a shell; a leading `cd DIR &&` becomes workingDir and
+  leading `VAR=value` words become env; codeDir is /code in the image; gpuNum -> nvidia.com/gpu.
+  A command running the kubetune trainer (`python -m trainer train ...`) gets the parameters as
+  flags and reports `accuracy`; any other command is an NNI trial script and runs under
+  `python -m kubetune.compat.nni_launch --`, which puts the `nni` shim first on PYTHONPATH; the
+  shim reads the parameters from env vars and prints `default=<value>` metric lines.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .duration import MAX_DURATION_ANNOTATION
+from .errors import ConvertError, Note, Problems, show
+from .nni_config import NniConfig, load_nni_config
+from .nni_encode import SPACE_ENV, Encoder
+from .nni_space import cardinality, parse_space
+from .nni_tuners import PBT_CHECKPOINT_DIR, TunerPlan, plan_assessor, plan_tuner
+
+DEFAULT_IMAGE = "ghcr.io/kubetune/kubetune-trainer:0.1.0"
+CODE_DIR = "/code"  # where the image holds the NNI trial code directory
+OUTPUT_DIR = "/nni/output"  # NNI_OUTPUT_DIR: an emptyDir (per-trial directory locally)
+CONTAINER = "trial"
+SHIM_OBJECTIVE = "default"  # NNI's unnamed metric; the shim prints default=<value>
+TRAINER_OBJECTIVE = "accuracy"  # validation accuracy, printed by the trainer every epoch
+DEFAULT_MAX_TRIALS = 99999  # NNI v1's default maxTrialNum (v2: unlimited)
+TRIAL_NAME_PARAMETER = "kubetuneTrialName"
+PYTHON_NAMES = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
+SHELL_OPERATORS = ("&&", "||", ";", "|", "&", ">", ">>", "<", "<<", "(", ")", ">&", "<&", "|&", ";;")
+OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir",
+             "--out_dir")
+
+
+@dataclass
+class Conversion:
+    document: dict
+    text: str
+    notes: list[Note]
+    mode: str  # 'trainer' | 'shim'
+    name: str
+    code_dir: Path  # local directory that /code stands for
+    config: NniConfig = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def local_paths(self) -> dict[str, str]:
+        """Path overrides a local run needs (the image's code directory -> the NNI codeDir)."""
+        return {CODE_DIR: str(self.code_dir)}
+
+
+def convert_nni(config_path: str | Path, *, image: str | None = None, namespace: str | None = None) -> Conversion:
+    """Convert an NNI config file; ConvertError lists every problem (file, key path, allowed values)."""
+    cfg = load_nni_config(config_path)
+    space_problems = Problems(cfg.space_source or cfg.source)
+    notes: list[Note] = list(cfg.notes)
+    entries = parse_space(cfg.space, space_problems, notes)
+    if not cfg.space and not space_problems:
+        space_problems.add("", "the search space is empty; Katib needs at least one parameter")
+    problems = Problems(cfg.source)
+    plan = plan_tuner(cfg.tuner, entries, problems) if cfg.tuner else None
+    assessor = plan_assessor(cfg.assessor, problems)
+    working_dir, env_words, argv = _split_command(cfg, problems)
+    all_problems = space_problems.items + problems.items
+    if all_problems:
+        raise ConvertError(all_problems)
+    assert plan is not None
+    mode = "trainer" if _is_trainer(argv) else "shim"
+    encoder = Encoder(plan.algorithm, mode, space_problems)
+    if plan.kind == "fixed_product":
+        encoder.fixed_product(entries, plan.product or 2.0, cfg.max_trials)
+    elif plan.kind == "batch":
+        encoder.batch(entries[0])
+    else:
+        encoder.encode_space(entries)
+    if plan.kind == "hyperband":
+        encoder.trial_budget(plan.resource_max or 60)
+    if plan.kind == "pbt":
+        encoder.out.record["pbt"] = {"dir": PBT_CHECKPOINT_DIR}
+    space_problems.raise_if_any()
+    return _assemble(cfg, plan, assessor, encoder, entries, mode, working_dir, env_words, argv, notes,
+                     image=image, namespace=namespace)
+
+
+# -- trial command -----------------------------------------------------------------------------
+def _split_command(cfg: NniConfig, problems: Problems) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """(working dir below the code dir, leading VAR=value words, argv) of NNI's shell command."""
+    key = "trial.command" if cfg.version == 1 else "trialCommand"
+    lexer = shlex.shlex(cfg.trial_command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError as exc:
+        problems.add(key, f"cannot split {show(cfg.trial_command)} like a shell would: {exc}")
+        return "", [], []
+    working = ""
+    while len(tokens) >= 3 and tokens[0] == "cd" and tokens[2] == "&&":
+        target = tokens[1]
+        if target.startswith("/") or target.startswith("~"):
+            problems.add(key, f"`cd {target}` leaves the trial code directory; use a directory inside codeDir "
+                              "(it becomes the container's workingDir)")
+            return "", [], []
+        working = os.path.normpath(os.path.join(working, target))
+        tokens = tokens[3:]
+    env_words = []
+    while tokens and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", tokens[0]):
+        name, _, value = tokens.pop(0).partition("=")
+        env_words.append((name, value))
+    operators = [t for t in tokens if t in SHELL_OPERATORS or (t and set(t) <= set("();<>|&"))]
+    if operators:
+        problems.add(key, f"uses shell syntax {show(operators[0])} in {show(cfg.trial_command)}; the trial runs "
+                          "without a shell (Katib re-joins the words with spaces): put the commands in a script "
+                          "and call it (e.g. `bash run.sh`). Only a leading `cd DIR &&` is understood (as the "
+                          "working directory)")
+        return "", [], []
+    expansions = [t for t in tokens if "$" in t or "`" in t]
+    if expansions:
+        problems.add(key, f"uses shell expansion {show(expansions[0])}; the trial runs without a shell: read the "
+                          "variable inside the program (NNI_OUTPUT_DIR and the other NNI_* variables are set)")
+        return "", [], []
+    if not tokens:
+        problems.add(key, f"no command to run in {show(cfg.trial_command)}")
+    if working.startswith(".."):
+        problems.add(key, f"`cd` leaves the trial code directory ({working})")
+    return ("" if working == "." else working), env_words, tokens
+
+
+def _is_trainer(argv: list[str]) -> bool:
+    return len(argv) >= 4 and bool(PYTHON_NAMES.match(argv[0])) and argv[1:4] == ["-m", "trainer", "train"]
+
+
+# -- assembly ------------------------------------------------------------------------------------
+def _k8s_name(raw: str | None, fallback: str) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", (raw or fallback).lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = "nni-" + name
+    return name[:40].rstrip("-") or "nni-experiment"
+
+
+def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entries, mode: str, working_dir: str,
+              env_words, argv: list[str], notes: list[Note], *, image: str | None, namespace: str | None) -> Conversion:
+    out = encoder.out
+    notes += plan.notes + assessor.notes + out.notes
+    name = _k8s_name(cfg.name, Path(cfg.source).stem)
+    # objective
+    direction = plan.optimize_mode or assessor.optimize_mode or "maximize"
+    if plan.optimize_mode and assessor.optimize_mode and plan.optimize_mode != assessor.optimize_mode:
+        notes.append(Note("assessor.classArgs.optimize_mode", f"{assessor.optimize_mode} differs from the tuner's "
+                                                              f"{plan.optimize_mode}; Katib has one direction: "
+                                                              f"{plan.optimize_mode}"))
+    metric = TRAINER_OBJECTIVE if mode == "trainer" else SHIM_OBJECTIVE
+    objective: dict[str, Any] = {"type": direction, "objectiveMetricName": metric}
+    if mode == "trainer":
+        objective["additionalMetricNames"] = ["loss"]
+        objective["metricStrategies"] = [{"name": metric, "value": "latest"}, {"name": "loss", "value": "latest"}]
+    else:
+        objective["metricStrategies"] = [{"name": metric, "value": "latest"}]
+    # budgets
+    parallel = cfg.concurrency
+    max_trials = cfg.max_trials
+    if max_trials is None:
+        max_trials = DEFAULT_MAX_TRIALS
+        notes.append(Note("maxTrialNum" if cfg.version == 1 else "maxTrialNumber",
+                          f"not set (NNI: {'99999' if cfg.version == 1 else 'unlimited'}); maxTrialCount "
+                          f"{DEFAULT_MAX_TRIALS}"))
+    size = _space_size(out.parameters)
+    if plan.kind in ("grid", "batch", "fixed_product") and size is not None and max_trials > size:
+        notes.append(Note("", f"maxTrialCount {max_trials} lowered to the grid size {size} (Katib rejects more)"))
+        max_trials = size
+    elif plan.kind == "plain" and size is not None and max_trials > size and all(cardinality(e) for e in entries):
+        notes.append(Note("", f"maxTrialCount {max_trials} lowered to {size}, the number of distinct points of the "
+                              "search space (NNI 2.7+ stops there too: its tuners never repeat a point)"))
+        max_trials = size
+    if plan.kind == "hyperband":
+        from kubetune.spec.algorithms import hyperband_min_parallel
+
+        need = hyperband_min_parallel(float(plan.resource_max or 60), plan.settings.get("eta"))
+        if parallel < need:
+            notes.append(Note("trialConcurrency", f"{parallel} raised to {need}: Katib's hyperband needs "
+                                                  "parallelTrialCount >= ceil(eta^s_max)"))
+            parallel = need
+        if max_trials != parallel:
+            notes.append(Note("", f"maxTrialCount {max_trials} set to parallelTrialCount {parallel}: Katib's "
+                                  "hyperband reliably runs only its first bracket (NNI loops over brackets)"))
+            max_trials = parallel
+    spec: dict[str, Any] = {
+        "objective": objective,
+        "algorithm": {"algorithmName": plan.algorithm},
+        "parallelTrialCount": parallel,
+        "maxTrialCount": max_trials,
+        "maxFailedTrialCount": max_trials,
+    }
+    if plan.settings:
+        spec["algorithm"]["algorithmSettings"] = [{"name": k, "value": v} for k, v in plan.settings.items()]
+    if assessor.early_stopping:
+        spec["earlyStopping"] = assessor.early_stopping
+    if plan.kind == "pbt":
+        spec["resumePolicy"] = "FromVolume"
+    spec["parameters"] = out.parameters
+    spec["trialTemplate"] = _trial_template(cfg, mode, name, out, working_dir, env_words, argv, image,
+                                            retain=bool(assessor.early_stopping), notes=notes)
+    metadata: dict[str, Any] = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    annotations = {"kubetune.io/converted-from": f"nni-v{cfg.version}:{Path(cfg.source).name}"}
+    if cfg.name and cfg.name != name:
+        annotations["kubetune.io/nni-experiment-name"] = cfg.name
+    if cfg.max_duration:
+        written, _ = cfg.max_duration
+        annotations[MAX_DURATION_ANNOTATION] = written if isinstance(written, str) else f"{written}s"
+        notes.append(Note("maxExecDuration" if cfg.version == 1 else "maxExperimentDuration",
+                          f"-> annotation {MAX_DURATION_ANNOTATION}: {annotations[MAX_DURATION_ANNOTATION]} (kubetune's "
+                          "local engine stops creating trials after it and lets running ones finish; Katib has no "
+                          "experiment duration limit and ignores it)"))
+    metadata["annotations"] = annotations
+    if cfg.platform == "remote":
+        notes.append(Note("machineList", f"NNI ran trials over SSH on {len(cfg.machines)} remote machine(s). On "
+                                         "Kubernetes each trial is a pod: its nvidia.com/gpu limit places it on a GPU "
+                                         "node; bake the Python environment (pythonPath/preCommand) into the image. "
+                                         "No SSH settings are carried over"))
+    document = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": metadata, "spec": spec}
+    _self_check(document, cfg)
+    text = render(document, _header(cfg, mode, image, notes), out.comments)
+    return Conversion(document, text, notes, mode, name, cfg.code_dir, cfg)
+
+
+def _trial_template(cfg: NniConfig, mode: str, name: str, out, working_dir: str, env_words, argv: list[str],
+                    image: str | None, *, retain: bool, notes: list[Note]) -> dict:
+    workdir = CODE_DIR + ("/" + working_dir if working_dir else "")
+    container: dict[str, Any] = {"name": CONTAINER, "image": image or DEFAULT_IMAGE, "workingDir": workdir}
+    env = [{"name": k, "value": v} for k, v in env_words]
+    trial_parameters = list(out.trial_parameters)
+    if mode == "trainer":
+        args = list(argv[4:])
+        if not any(a.split("=")[0] in OUT_FLAGS for a in args):
+            args.append(f"--out={OUTPUT_DIR}")
+        container["command"] = list(argv[:4])
+        container["args"] = args + out.flags
+    else:
+        trial_parameters.append({"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}",
+                                 "description": "trial name (NNI_TRIAL_JOB_ID)"})
+        container["command"] = ["python", "-m", "kubetune.compat.nni_launch", "--"] + argv
+        env += [
+            {"name": "NNI_PLATFORM", "value": "katib"},
+            {"name": "NNI_EXP_ID", "value": name},
+            {"name": "NNI_TRIAL_JOB_ID", "value": "${trialParameters.%s}" % TRIAL_NAME_PARAMETER},
+            {"name": "NNI_TRIAL_SEQ_ID", "value": "0"},
+            {"name": "NNI_OUTPUT_DIR", "value": OUTPUT_DIR},
+            {"name": "NNI_SYS_DIR", "value": OUTPUT_DIR},
+            {"name": "NNI_CODE_DIR", "value": CODE_DIR},
+            {"name": SPACE_ENV, "value": json.dumps(out.record, separators=(",", ":"), ensure_ascii=False)},
+        ] + out.env
+    if env:
+        container["env"] = env
+    if cfg.gpus:
+        container["resources"] = {"limits": {"nvidia.com/gpu": cfg.gpus}}
+    container["volumeMounts"] = [{"name": "nni-output", "mountPath": OUTPUT_DIR}]
+    job_spec: dict[str, Any] = {}
+    if cfg.max_trial_duration:
+        job_spec["activeDeadlineSeconds"] = cfg.max_trial_duration
+        notes.append(Note("maxTrialDuration", f"-> activeDeadlineSeconds {cfg.max_trial_duration}: an over-time "
+                                              "trial fails (DeadlineExceeded); NNI marked it EARLY_STOPPED"))
+    job_spec["template"] = {"spec": {"restartPolicy": "Never", "containers": [container],
+                                     "volumes": [{"name": "nni-output", "emptyDir": {}}]}}
+    template: dict[str, Any] = {"primaryContainerName": CONTAINER}
+    if retain:
+        template["retain"] = True
+    template["trialParameters"] = trial_parameters
+    template["trialSpec"] = {"apiVersion": "batch/v1", "kind": "Job", "spec": job_spec}
+    return template
+
+
+def _space_size(parameters: list[dict]) -> int | None:
+    from kubetune.spec.space import parse_parameters, space_size
+
+    try:
+        return space_size(parse_parameters({"parameters": parameters}))
+    except Exception:  # an infinite or unparsable space has no size
+        return None
+
+
+def _self_check(document: dict, cfg: NniConfig) -> None:
+    """The output must load as a Katib Experiment; anything else is a converter defect."""
+    from kubetune.spec import SpecError, experiment_from_dict
+
+    try:
+        experiment_from_dict(document, source="<converted>")
+    except SpecError as exc:
+        raise ConvertError([f"{cfg.source}: internal error: the converted Experiment is invalid:\n{exc}"]) from None
+
+
+# -- YAML with comments ------------------------------------------------------------------------
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False):  # indent lists under their key
+        return super().increase_indent(flow, False)
+
+
+def _short_scalars(items) -> bool:
+    return all(isinstance(x, (str, int, float, bool)) or x is None for x in items)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list):
+    flow = _short_scalars(data) and len(json.dumps(data)) <= 100
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict):
+    flow = bool(data) and _short_scalars(data.values()) and len(json.dumps(data)) <= 100
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
+
+
+def dump_yaml(document: dict) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**9,
+                     default_flow_style=False)
+
+
+def render(document: dict, header: list[str], comments: dict[str, list[str]]) -> str:
+    """YAML text: header comment lines, then the document with each parameter's comments above it."""
+    lines = dump_yaml(document).splitlines()
+    out = [f"# {h}" if h else "#" for h in header]
+    in_parameters = False
+    for line in lines:
+        if line == "  parameters:":
+            in_parameters = True
+        elif in_parameters and line.startswith("  ") and not line.startswith("   "):
+            in_parameters = False
+        match = re.match(r"^(\s*)- name: (.*)$", line) if in_parameters else None
+        if match:
+            pname = yaml.safe_load(match.group(2))
+            for text in comments.get(str(pname), []):
+                out.append(f"{match.group(1)}# {text}")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _header(cfg: NniConfig, mode: str, image: str | None, notes: list[Note]) -> list[str]:
+    source = Path(cfg.source).name
+    head = [f"Katib Experiment converted by `kubetune convert nni` from the NNI config {source} (config v{cfg.version}).",
+            "Run it here:    kubetune run THIS_FILE --set-path /code=<the NNI trial code directory> "
+            "[--set-path /data=...]",
+            "               (or in one go: kubetune convert nni CONFIG --run)",
+            "Run on Katib:   kubectl apply -f THIS_FILE"]
+    if mode == "trainer":
+        head.append("Trial: the kubetune trainer; parameters are passed as --flags, the objective is the validation "
+                    "accuracy it prints each epoch.")
+    else:
+        head.append("Trial: an NNI trial script run through the `nni` shim (python -m kubetune.compat.nni_launch): "
+                    f"parameters arrive in env vars decoded with {SPACE_ENV}; the objective `default` is what the")
+        head.append("script reports (report_intermediate_result / report_final_result; the final value is printed "
+                    "last, and metricStrategies latest makes it the trial's objective).")
+    if image is None:
+        head.append(f"Image: {DEFAULT_IMAGE} (kubetune + trainer + the nni shim); "
+                    + ("" if mode == "trainer" else "build your own FROM it with the trial code COPY'd to /code, and ")
+                    + "pass --image to the converter.")
+    else:
+        head.append(f"Image: {image} (must hold the trial code at /code and kubetune, which provides the nni shim).")
+    if notes:
+        head.append("")
+        head.append("Notes (approximations, substitutions and dropped settings):")
+        for n in notes:
+            head.append(f"  - {n}")
+    return head
