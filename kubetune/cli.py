@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--seed", type=int, help="with --run: seed for the search algorithm")
     n.add_argument("--strict", action="store_true", help="with --run: refuse to run when lint finds a trap")
     n.set_defaults(func=cmd_convert_nni)
+    o = csub.add_parser("optuna", help="an Optuna-style search space (kind: SearchSpace, docs/search-spaces.md)",
+                        description="Compile a kubetune SearchSpace file (Optuna-style parameters, conditional "
+                                    "parameters, objectives) into the Katib Experiment `kubetune run` runs; it "
+                                    "runs unchanged on Katib, flattened. See docs/search-spaces.md.")
+    o.add_argument("space", help="SearchSpace YAML")
+    o.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
+    o.set_defaults(func=cmd_convert_optuna)
 
     d = sub.add_parser("dashboard", help="optuna-dashboard over the experiment's state (live)")
     d.add_argument("name")
@@ -135,8 +142,8 @@ def cmd_validate(args) -> int:
     failed = False
     for f in args.files:
         try:
-            experiments = load_experiments(f)
-        except SpecError as e:
+            experiments = _validate_targets(f) or load_experiments(f)
+        except (SpecError, UserError) as e:
             print(str(e), file=sys.stderr)
             failed = True
             continue
@@ -158,9 +165,19 @@ def cmd_validate(args) -> int:
 
 
 # -- run --------------------------------------------------------------------------------------
+def _validate_targets(path: str) -> list:
+    """A SearchSpace file validates as the Experiment it compiles to; [] for other files."""
+    from kubetune.convert.optuna_space import is_space_file
+
+    return [_compiled_space(path)] if is_space_file(path) else []
+
+
 def _load_one(path: str, name: str | None = None):
+    from kubetune.convert.optuna_space import is_space_file
     from kubetune.spec import SpecError, experiment_from_dict, load_experiments
 
+    if is_space_file(path):  # an Optuna-style SearchSpace: run the Experiment it compiles to
+        return _compiled_space(path, name)
     try:
         experiments = load_experiments(path)
     except SpecError as e:
@@ -284,6 +301,40 @@ def cmd_convert_nni(args) -> int:
                                       strict=args.strict))
 
 
+def _compiled_space(path: str, name: str | None = None):
+    from kubetune.convert import ConvertError
+    from kubetune.convert.optuna_space import compile_space_file
+    from kubetune.spec import SpecError, experiment_from_dict
+
+    try:
+        document = compile_space_file(path)
+        if name:
+            document["metadata"]["name"] = name
+        return experiment_from_dict(document, source=path)
+    except (ConvertError, SpecError) as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_convert_optuna(args) -> int:
+    from kubetune.convert import ConvertError
+    from kubetune.convert.optuna_space import compile_space_file, experiment_yaml
+
+    try:
+        text = experiment_yaml(compile_space_file(args.space), args.space)
+    except ConvertError as e:
+        raise UserError(str(e)) from None
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{args.out}: cannot write: {e.strerror or e}") from None
+    print(f"kubetune: wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 # -- reading results ----------------------------------------------------------------------------
 def _open_state(args):
     from kubetune.engine.state import ExperimentState, StateError
@@ -340,6 +391,8 @@ def cmd_best(args) -> int:
 
     exp, trials, objective_type, metric_names = _context(args)
     best = optimal_trial(trials, objective_type)
+    if _best_pareto(args, exp, trials, best):  # kubetune.io/objectives: the Pareto front
+        return 0
     if best is None:
         raise UserError(f"experiment {exp['name']} has no trial with an objective value yet")
     if args.output == "json":
@@ -353,6 +406,32 @@ def cmd_best(args) -> int:
             out.print(f"  {m}: latest {obs.get('latest')}  min {obs.get('min')}  max {obs.get('max')}")
         out.print(f"  log: {Path(args.workdir) / exp['name'] / 'trials' / best.name / 'log'}")
     return 0
+
+
+def _best_pareto(args, exp: dict, trials, best) -> bool:
+    """Show the Pareto front of a multi-objective run; False for a single-objective one."""
+    from kubetune.pareto_report import front_json, front_of, front_table, objectives_of_run
+
+    try:
+        objectives = objectives_of_run(Path(args.workdir) / exp["name"], exp["spec"])
+    except ValueError as e:
+        raise UserError(f"experiment {exp['name']}: {e}") from None
+    if objectives is None:
+        return False
+    front = front_of(trials, objectives, exp["spec"])
+    if not front and args.output != "json":
+        raise UserError(f"experiment {exp['name']} has no succeeded trial with every objective "
+                        f"({', '.join(objectives.metrics)}) yet")
+    if args.output == "json":
+        print(lb.to_json(front_json(front, objectives, best)))
+        return True
+    out = lb.console()
+    out.print(front_table(front, objectives, f"Pareto front of {exp['name']}: {len(front)} trial(s) no other "
+                                             "trial beats on every objective"))
+    if best is not None:
+        out.print(f"best by {exp['spec']['objective'].get('objectiveMetricName')} alone (Katib's optimal trial): "
+                  f"{best.name}")
+    return True
 
 
 def cmd_logs(args) -> int:

@@ -6,9 +6,6 @@ import sys
 import time
 from typing import Iterable
 
-from rich.console import Console
-from rich.table import Table
-
 from kubetune.engine.state import TrialRow
 from kubetune.engine.status import Counts, phase
 
@@ -16,7 +13,9 @@ STATE_STYLE = {"Succeeded": "green", "Failed": "red", "EarlyStopped": "yellow", 
                "Running": "cyan", "Created": "dim", "Killed": "red"}
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False):
+    from rich.console import Console  # rich costs ~35 ms to import: only when printing tables
+
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
@@ -39,7 +38,9 @@ def _fmt(value) -> str:
 
 
 def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list[str], limit: int | None = None,
-                 title: str | None = None) -> Table:
+                 title: str | None = None):
+    from rich.table import Table
+
     rows = ranked(trials, objective_type)[:limit] if limit else ranked(trials, objective_type)
     params = list(dict.fromkeys(k for t in rows for k in t.assignments))
     table = Table(title=title, show_lines=False, header_style="bold")
@@ -60,7 +61,9 @@ def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list
     return table
 
 
-def status_table(status: dict, name: str) -> Table:
+def status_table(status: dict, name: str):
+    from rich.table import Table
+
     table = Table(title=f"experiment {name}: {phase(status.get('conditions', []))}", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")

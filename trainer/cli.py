@@ -95,6 +95,11 @@ def cmd_train(argv: Sequence[str]) -> int:
     parsed = parse_cli(list(argv))
     if parsed.help:
         print(help_text())
+        try:
+            from trainer.models import list_models
+            print("\nmodels: " + ", ".join(list_models()))
+        except Exception as exc:   # help must work even if a model family fails to import
+            print(f"\nmodels: (cannot list: {exc})")
         return 0
     cfg, ckpt = resolve_train_config(parsed)
     if parsed.print_config:

@@ -46,6 +46,8 @@ SAMPLERS = ("random", "weighted")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 BEST_MODES = ("auto", "max", "min")
 METRICS_FORMATS = ("text", "json")
+# Per-epoch metrics a run can keep best.pt by (report.py documents the names).
+BEST_METRICS = ("accuracy", "loss", "f1", "top5", "val_accuracy", "val_loss", "train_loss", "train_accuracy")
 
 
 def _opt(default: Any, help: str, *, group: str, aliases: Iterable[str] = (),
@@ -193,7 +195,7 @@ class TrainConfig:
                               "resumes from <out>/last.pt when it exists", group="output")
     stop_after_epochs: int = _opt(0, "stop this run after N epochs (0 = run to --epochs); resume later",
                                   group="output")
-    best_metric: str = _opt("accuracy", "metric that selects best.pt", group="output")
+    best_metric: str = _opt("accuracy", "metric that selects best.pt", group="output", choices=BEST_METRICS)
     best_mode: str = _opt("auto", "max or min for best_metric (auto: min for *loss, else max)",
                           group="output", choices=BEST_MODES)
     metrics_file: str | None = _opt(None, "also write metric lines to this file (Katib File collector)",
@@ -503,6 +505,16 @@ def _model_kwarg_names(model: str) -> set[str] | None:
         return None
 
 
+def match_kwarg(name: str, accepted: Iterable[str]) -> str | None:
+    """The builder's spelling of a keyword: exact, else the one that matches ignoring case and -/_."""
+    accepted = list(accepted)
+    if name in accepted:
+        return name
+    squash = name.lower().replace("-", "_")
+    found = [k for k in accepted if k.lower() == squash]
+    return found[0] if len(found) == 1 else None
+
+
 def resolve_model_name(name: str, available: Iterable[str]) -> str:
     """Accept the seeds' spellings: 'Efficientnet_b4' -> 'efficientnet-b4', 'efficientnet' -> '-b0'."""
     available = list(available)
@@ -535,7 +547,8 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
             continue
         section, dot, name = key.partition(".")
         if dot and section in FREE_SECTIONS:
-            cfg.cells[name] = parse_scalar(a.value)
+            # keep the user's spelling: builder kwargs may be upper case (the lecture's `N`)
+            cfg.cells[a.key.strip().lstrip("-").partition(".")[2].replace("-", "_")] = parse_scalar(a.value)
             continue
         canon = ALIASES.get(key)
         if canon is None:
@@ -555,8 +568,9 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
                 raise ConfigError(f"{a.source}: gamma (as {target}): {exc}") from None
             continue
         kwargs = _model_kwarg_names(cfg.model) if "." not in key else None
-        if kwargs and key in kwargs:
-            cfg.model_args[key] = parse_scalar(a.value)
+        match = match_kwarg(key, kwargs or ())
+        if match is not None:
+            cfg.model_args[match] = parse_scalar(a.value)
             continue
         hint = close_matches(key, known_names() + sorted(kwargs or ()))
         raise ConfigError(f"{a.source}: unknown config key {a.key!r}"

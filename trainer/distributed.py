@@ -63,6 +63,14 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def broadcast_buffers(module: torch.nn.Module) -> None:
+    """Give every rank rank 0's buffers (BatchNorm running stats drift apart in the last training step),
+    so all ranks evaluate the model that rank 0 checkpoints."""
+    if is_initialized():
+        for buf in module.buffers():
+            dist.broadcast(buf, src=0)
+
+
 def broadcast_object(obj):
     """Rank 0's value on every rank."""
     if not is_initialized():

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from trainer import checkpoint as ckpt_io
 from trainer import distributed as dist
-from trainer.config import TrainConfig, config_json, resolve_model_name
+from trainer.config import TrainConfig, config_json, match_kwarg, resolve_model_name
 from trainer.errors import ConfigError, TrainingDiverged
 from trainer.losses import class_weights_from, create_loss
 from trainer.optim import build_optimizer, build_scheduler
@@ -245,9 +245,10 @@ def model_kwargs_for(cfg: TrainConfig, name: str, channels: int) -> dict[str, An
         if sec != section and values and dist.is_main():
             log(f"ignoring {', '.join(sec + '.' + k for k in values)}: model {name} is not in the {sec} family")
     for k, v in sections.get(section, {}).items():
-        if k not in accepted:
+        key = match_kwarg(k, accepted)
+        if key is None:
             raise ConfigError(f"{section}.{k}: model {name!r} does not take {k!r}; accepted: {', '.join(sorted(accepted))}")
-        kw[k] = _load_block_config(v) if section == "blocks" and k == "config" else v
+        kw[key] = _load_block_config(v) if section == "blocks" and key == "config" else v
     kw.update(cfg.model_args)
     return kw
 
@@ -393,12 +394,14 @@ class Trainer:
     # -- main
     def run(self) -> dict[str, Any]:
         cfg, main = self.cfg, self.main
+        from trainer.models import registry
+        # Model name and kwargs are checked before the (possibly long) data preparation.
+        name = resolve_model_name(cfg.model, registry.list_models())
+        kwargs = model_kwargs_for(cfg, name, cfg.channels)
         bundle = self._prepare_data()
         classes, channels = list(bundle.classes), bundle.channels
         num_classes = len(classes)
-        from trainer.models import registry
-        name = resolve_model_name(cfg.model, registry.list_models())
-        kwargs = model_kwargs_for(cfg, name, channels)
+        best_metric, best_mode = self._best_spec(num_classes)
         model = build_model(name, num_classes, kwargs)
         params, macs = model_complexity(model, channels, cfg.image_size)
         if self.resume is not None:
@@ -430,7 +433,6 @@ class Trainer:
         weights = class_weights_from(cfg.class_weights, bundle.train_targets, num_classes)
         criterion = create_loss(cfg.loss, num_classes, focal_gamma=cfg.focal_gamma, smoothing=cfg.smoothing,
                                 class_weights=weights).to(self.device)
-        best_metric, best_mode = self._best_spec()
 
         if self.resume is not None:
             r = self.resume
@@ -466,6 +468,7 @@ class Trainer:
                 self._loader_gen.manual_seed(cfg.seed * 7919 + epoch)
                 train_m = self._train_epoch(model, train_loader, optimizer, scheduler, scaler, criterion,
                                             bundle, num_classes, channels_last, epoch)
+                dist.broadcast_buffers(raw_model)
                 val_m = self._evaluate(raw_model, val_loader, criterion, bundle, num_classes, channels_last)
                 elapsed = time.perf_counter() - t0
                 metrics: dict[str, Any] = {"epoch": epoch + 1, "accuracy": val_m["accuracy"], "loss": val_m["loss"]}
@@ -496,11 +499,10 @@ class Trainer:
         dist.barrier()
         return summary
 
-    def _best_spec(self) -> tuple[str, str]:
+    def _best_spec(self, num_classes: int) -> tuple[str, str]:
         metric = self.cfg.best_metric
-        valid = ("accuracy", "loss", "f1", "top5", "val_accuracy", "val_loss", "train_loss", "train_accuracy")
-        if metric not in valid:
-            raise ConfigError(f"best_metric: {metric!r} is not a reported metric; valid: {', '.join(valid)}")
+        if metric == "top5" and num_classes < 5:
+            raise ConfigError(f"best_metric: top5 is not reported for {num_classes} classes (needs at least 5)")
         mode = self.cfg.best_mode
         if mode == "auto":
             mode = "min" if metric.endswith("loss") else "max"

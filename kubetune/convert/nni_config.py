@@ -196,7 +196,7 @@ class _Reader:
             self.problems.add(path, f"search space file {text!r} must hold a JSON object, found "
                                     f"{type(space).__name__}")
             return {}, text
-        return space, text
+        return space, os.path.relpath(file) if not os.path.relpath(file).startswith("..") else str(file)
 
     def check_optional_block(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict:
         block = self.mapping(value, path)
@@ -400,13 +400,15 @@ class _V2Reader(_Reader):
         ts_raw = doc.get("trainingService")
         if ts_raw is None:
             self.problems.add("trainingService", "required field is missing (e.g. {platform: local})")
-        if isinstance(ts_raw, list):
+        hybrid = isinstance(ts_raw, list)
+        if hybrid:
             self.problems.add("trainingService", "hybrid mode (a list of training services) cannot be converted; "
                                                  "give one training service")
-            ts_raw = {}
-        ts_block = self.mapping(ts_raw, "trainingService")
+        ts_block = {} if hybrid else self.mapping(ts_raw, "trainingService")
         platform = next((v for k, v in ts_block.items() if isinstance(k, str) and _canon(k) == "platform"), None)
-        if platform not in V2_PLATFORMS:
+        if ts_raw is None or hybrid:
+            ts = {}
+        elif platform not in V2_PLATFORMS:
             self.problems.add("trainingService.platform", f"found {show(platform)}", V2_PLATFORMS)
             ts: dict = {}
         elif platform not in SUPPORTED_PLATFORMS:

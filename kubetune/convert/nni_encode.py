@@ -178,8 +178,8 @@ class Encoder:
             node["q"] = q
         if self.family == "grid":
             values = grid_values(e)
-            integral = all(float(v).is_integer() for v in (e.value if q else [])) and q is not None
-            if t in ("quniform",) and integral:
+            integral = q is not None and all(float(v).is_integer() for v in e.value)
+            if t == "quniform" and integral and on_q_grid(e.low, q) and on_q_grid(e.high, q):
                 space, ptype = {"min": _num(int(e.low)), "max": _num(int(e.high)), "step": _num(int(q))}, "int"
             else:
                 space, ptype = {"list": [repr(float(v)) for v in values]}, "discrete"
@@ -234,7 +234,9 @@ class Encoder:
                                        f"{float(e.low)}-style floats")
             elif self.mode == "trainer" and bounded and q_support_size(e.low, e.high, q) <= MAX_LIST:
                 values = q_support(e.low, e.high, q)
-                space, ptype = {"list": [repr(v) for v in values]}, "discrete"
+                # Katib's hyperband reads a discrete list as integer strings only
+                space, ptype = {"list": [repr(v) for v in values]}, ("categorical" if self.family == "hyperband"
+                                                                     else "discrete")
                 if log or self.family != "hyperopt":
                     notes.append(f"{t} written as its {len(values)} possible values, each equally likely "
                                  "(approximation of NNI's weights)")

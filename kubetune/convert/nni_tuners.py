@@ -278,6 +278,9 @@ def _hyperband(name, args, entries, where, problems) -> TunerPlan:
     r = int(r) if r and float(r).is_integer() and r >= 1 else 60
     plan.resource_max = r
     plan.settings.update({"resource_name": "TRIAL_BUDGET", "r_l": str(r), "eta": str(eta)})
+    if name == "Hyperband":
+        plan.notes.append(Note(where, f"Hyperband -> hyperband (the same successive halving, r_l = R = {r}, eta = {eta}); "
+                                      "the resource reaches the trial as TRIAL_BUDGET"))
     if name == "BOHB":
         plan.notes.append(Note(where, "Katib has no BOHB; using hyperband with r_l = max_budget (the Bayesian "
                                       "model part and min_budget are lost)"))

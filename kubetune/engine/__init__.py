@@ -10,19 +10,12 @@ objective.py observation, objective value, best trial, goal
 earlystop.py medianstop
 state.py     SQLite state; status.py Katib-shaped status; engine.py the loop
 """
+from kubetune._lazy import lazy_exports
+
 # Lazy: `kubetune status` imports only state/status, not optuna or the Katib API models.
 _EXPORTS = {
     "EngineError": ".engine", "LocalEngine": ".engine", "Reporter": ".engine", "RunResult": ".engine",
     "LocalOverrides": ".local", "TemplateError": ".template",
 }
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(name)
-
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

@@ -7,6 +7,7 @@ then apply the events that arrived (metrics -> early stopping, exits -> trial co
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import shutil
@@ -28,8 +29,10 @@ from .metrics import MetricLog, finalize
 from .objective import goal_reached, objective_value, observation
 from .runner import Exited, Launcher, SubprocessLauncher
 from .state import ExperimentState, TrialRow
-from .status import Counts, condition, experiment_status, optimal_trial, set_condition
-from .suggest import SuggestionError, Suggestion, TrialView, make_suggester
+from .status import Counts, condition, experiment_status, set_condition
+from .trialbook import TrialBook
+from .extensions import build_suggester, record_annotations
+from .suggest import Suggestion, SuggestionError
 from .template import TemplateError, new_trial_name, primary_container, render_workload
 
 # Spec fields a re-run may change (Katib's restart edit, 7.7); anything else is a different experiment.
@@ -150,28 +153,32 @@ class LocalEngine:
             state.set_conditions(conditions, None)
         self._reap_orphans(state)
         reset = state.reset_interrupted()
-        trials = {t.name: t for t in state.trials()}
-        self.reporter.resumed(reset, sum(t.terminal for t in trials.values()))
+        self.book = book = TrialBook(state.trials(), self.exp.objective.type, self.exp.objective.strategies)
+        self.reporter.resumed(reset, sum(t.terminal for t in book.rows.values()))
         if not conditions:
             conditions = [condition("Created", "ExperimentCreated", "Experiment is created", time.time())]
             state.set_conditions(conditions, None)
-        self.waiting = [t.name for t in trials.values() if t.state == "Created"]
-        intermediate = {t.name: [float(v) for _, _, v in state.metric_logs(t.name, self.exp.objective.metric_name)
-                                 if _is_float(v)] for t in trials.values() if t.terminal}
-        suggester = make_suggester(self.exp.algorithm.name, self.exp.algorithm.settings, self.exp.parameters,
-                                   self.exp.objective.type, self.exp.metric_names, self.seed)
+        self.waiting = [t.name for t in book.rows.values() if t.state == "Created"]
+        for t in book.rows.values():
+            if t.terminal:
+                book.intermediate[t.name] = [float(v) for _, _, v in
+                                             state.metric_logs(t.name, self.exp.objective.metric_name) if _is_float(v)]
+        self.created_at = state.experiment()["created"]
+        # kubetune's extensions (kubetune.io/conditions, kubetune.io/objectives) change how the
+        # algorithm is asked; `kubetune best` reads them back from beside the state.
+        record_annotations(self.dir, self.exp)
+        suggester = build_suggester(self.exp, self.seed)
         completed = False
         exhausted = False
         previous = signal.signal(signal.SIGINT, self._on_interrupt) if _main_thread() else None
         try:
             while True:
-                rows = list(trials.values())
-                counts = Counts.of(rows)
-                if not completed and rows:
-                    completed, conditions = self._check_termination(state, conditions, rows, counts)
+                counts = book.counts()
+                if not completed and len(book):
+                    completed, conditions = self._check_termination(state, conditions, counts)
                 if not completed and not self._stop_requested and not exhausted:
                     try:
-                        new = self._schedule(state, suggester, rows, counts, intermediate)
+                        new = self._schedule(state, suggester, counts)
                     except SuggestionError as e:
                         conditions = self._complete(state, conditions, "Failed", "ExperimentFailed",
                                                     f"Suggestion has failed: {e}")
@@ -184,15 +191,14 @@ class LocalEngine:
                         completed = True
                     else:
                         for row in new:
-                            trials[row.name] = row
+                            book.put(row)
                             self.waiting.append(row.name)
                 if not self._stop_requested:
-                    self._start_waiting(state, trials)
+                    self._start_waiting(state)
                 if not self.running and (completed or self._stop_requested or not self.waiting):
                     break
-                self.reporter.tick(Counts.of(list(trials.values())),
-                                   optimal_trial(list(trials.values()), self.exp.objective.type))
-                self._wait_and_apply(state, trials, intermediate)
+                self.reporter.tick(book.counts(), book.best)
+                self._wait_and_apply(state)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -229,9 +235,9 @@ class LocalEngine:
                 continue
 
     # -- termination (7.4) ------------------------------------------------------------------
-    def _check_termination(self, state, conditions, rows, counts):
+    def _check_termination(self, state, conditions, counts: Counts):
         objective = self.exp.objective
-        best = optimal_trial(rows, objective.type)
+        best = self.book.best
         if best is not None and objective.goal is not None and goal_reached(best.objective, objective.goal, objective.type):
             return True, self._complete(state, conditions, "Succeeded", "ExperimentGoalReached",
                                         "Experiment has succeeded because Objective goal has reached")
@@ -250,7 +256,7 @@ class LocalEngine:
             limit = max_duration_seconds(self.exp.annotations)
         except ValueError as e:
             return True, self._complete(state, conditions, "Failed", "ExperimentFailed", str(e))
-        if limit is not None and time.time() - state.experiment()["created"] >= limit:
+        if limit is not None and time.time() - self.created_at >= limit:
             return True, self._complete(
                 state, conditions, "Succeeded", "ExperimentMaxDurationReached",
                 f"Experiment has succeeded because max duration has reached ({MAX_DURATION_ANNOTATION}: "
@@ -271,20 +277,19 @@ class LocalEngine:
         return conditions
 
     # -- scheduling (7.5) -------------------------------------------------------------------
-    def _schedule(self, state: ExperimentState, suggester, rows: list[TrialRow], counts: Counts, intermediate) -> list[TrialRow] | None:
+    def _schedule(self, state: ExperimentState, suggester, counts: Counts) -> list[TrialRow] | None:
         parallel = self.exp.parallel_trial_count
         max_trials = self.exp.max_trial_count
         required = parallel if max_trials is None else min(max_trials - counts.done_for_scheduling, parallel)
         add = max(required - counts.active, 0)
         if add == 0:
             return []
-        views = [_view(t, intermediate.get(t.name, ())) for t in rows]
-        suggestions: list[Suggestion] = suggester.suggest(add, views)
+        suggestions: list[Suggestion] = suggester.suggest(add, self.book.views())
         if not suggestions:
             return None if counts.active == 0 else []
-        taken = {t.name for t in rows}
+        taken = set(self.book.rows)
         new_rows = []
-        rule = self._early_stopping_rule(rows, intermediate)
+        rule = self._early_stopping_rule()
         for s in suggestions:
             name = new_trial_name(self.exp.name, taken)
             taken.add(name)
@@ -292,27 +297,26 @@ class LocalEngine:
         state.add_trials(new_rows)  # durable before anything starts
         return [state.trial(n) for n, *_ in new_rows]
 
-    def _early_stopping_rule(self, rows: list[TrialRow], intermediate) -> dict | None:
+    def _early_stopping_rule(self) -> dict | None:
         es = self.exp.early_stopping
         if es is None:
             return None
-        succeeded = [intermediate.get(t.name, []) for t in rows if t.state == "Succeeded"]
-        rule = earlystop.compute_rule(succeeded, self.exp.objective.type, es.settings,
+        rule = earlystop.compute_rule(self.book.succeeded_curves(), self.exp.objective.type, es.settings,
                                       metric_name=self.exp.objective.metric_name)
         return None if rule is None else earlystop.rule_to_dict(rule)
 
-    def _start_waiting(self, state: ExperimentState, trials: dict[str, TrialRow]) -> None:
+    def _start_waiting(self, state: ExperimentState) -> None:
         still = []
         for name in self.waiting:
             if self._stop_requested or len(self.running) >= self.exp.parallel_trial_count:
                 still.append(name)
                 continue
-            row = trials[name]
+            row = self.book[name]
             try:
                 workload = render_workload(self.exp.trial_template, row.assignments, name, self.exp.namespace)
                 pc = primary_container(workload, self.exp.trial_template.get("primaryContainerName", ""))
             except TemplateError as e:
-                self._finish(state, trials, name, "Failed", "TrialGenerationFailed", str(e), None, [], {})
+                self._finish(state, name, "Failed", "TrialGenerationFailed", str(e), None, {})
                 continue
             gpus = self.gpu_pool.acquire(pc.gpus)
             if gpus is None:
@@ -327,7 +331,7 @@ class LocalEngine:
                                                 collector.local_path_map, self.exp.parallel_trial_count)
             except TemplateError as e:
                 self.gpu_pool.release(gpus)
-                self._finish(state, trials, name, "Failed", "TrialGenerationFailed", str(e), None, [], {})
+                self._finish(state, name, "Failed", "TrialGenerationFailed", str(e), None, {})
                 continue
             evaluator = None
             if row.rule is not None:
@@ -336,14 +340,16 @@ class LocalEngine:
             handle = self.launcher.start(name, spec, trial_dir / "log", collector, self.events,
                                          gpus if self.gpu_pool.all else None)
             pid = getattr(getattr(handle, "proc", None), "pid", None)
-            state.mark_running(name, pid if pid and pid > 0 else None, _create_time(pid))
-            trials[name] = state.trial(name)
+            started = time.time()  # also the orphan check's process start time (1 s slack)
+            state.mark_running(name, pid if pid and pid > 0 else None, started)
+            row = dataclasses.replace(row, state="Running", started=started, attempts=row.attempts + 1)
+            self.book.put(row)
             self.running[name] = _Running(handle, collector, gpus, evaluator)
-            self.reporter.started(trials[name])
+            self.reporter.started(row)
         self.waiting = still
 
     # -- events -----------------------------------------------------------------------------
-    def _wait_and_apply(self, state: ExperimentState, trials, intermediate) -> None:
+    def _wait_and_apply(self, state: ExperimentState) -> None:
         timeout = 1.0
         deadlines = [r.handle.deadline for r in self.running.values() if getattr(r.handle, "deadline", None)]
         if deadlines:
@@ -361,7 +367,7 @@ class LocalEngine:
             if isinstance(ev, MetricsEvent):
                 self._apply_metrics(state, ev)
             elif isinstance(ev, Exited):
-                self._apply_exit(state, trials, ev, intermediate)
+                self._apply_exit(state, ev)
         now = time.monotonic()
         for name, run in self.running.items():
             deadline = getattr(run.handle, "deadline", None)
@@ -379,40 +385,41 @@ class LocalEngine:
                 if run.evaluator is not None and run.evaluator.feed(float(m.value)):
                     run.handle.kill("EarlyStopped")
 
-    def _apply_exit(self, state, trials, ev: Exited, intermediate) -> None:
+    def _apply_exit(self, state, ev: Exited) -> None:
         run = self.running.pop(ev.trial, None)
         if run is None:
             return
         self.gpu_pool.release(run.gpus)
         if ev.reason == "Interrupted":
             return  # stays Running in the state: the next `kubetune run` re-runs it
-        intermediate[ev.trial] = run.intermediate
+        self.book.intermediate[ev.trial] = run.intermediate
         trial_dir = self.dir / "trials" / ev.trial
         if ev.reason == "EarlyStopped":
             obs, value = self._observe(state, ev.trial)
-            self._finish(state, trials, ev.trial, "EarlyStopped", "TrialEarlyStopped",
-                         "Trial is early stopped", ev.returncode, [], obs, value)
+            self._finish(state, ev.trial, "EarlyStopped", "TrialEarlyStopped",
+                         "Trial is early stopped", ev.returncode, obs, value)
         elif ev.reason == "DeadlineExceeded":
-            self._finish(state, trials, ev.trial, "Failed", "DeadlineExceeded",
-                         "Job was active longer than specified deadline (activeDeadlineSeconds)", ev.returncode, [], {})
+            self._finish(state, ev.trial, "Failed", "DeadlineExceeded",
+                         "Job was active longer than specified deadline (activeDeadlineSeconds)", ev.returncode, {})
         elif ev.returncode != 0:
             why = ev.reason or f"exit code {ev.returncode}"
-            self._finish(state, trials, ev.trial, "Failed", "TrialFailed",
-                         f"{why}; last lines of {trial_dir / 'log'}:\n{_tail(trial_dir / 'log')}", ev.returncode, [], {})
+            self._finish(state, ev.trial, "Failed", "TrialFailed",
+                         f"{why}; last lines of {trial_dir / 'log'}:\n{_tail(trial_dir / 'log')}", ev.returncode, {})
         else:
             obs, value = self._observe(state, ev.trial)
             if value is None:
-                self._finish(state, trials, ev.trial, "MetricsUnavailable", "MetricsUnavailable",
-                             run.collector.unavailable_message(self.exp.objective.metric_name), 0, [], obs)
+                self._finish(state, ev.trial, "MetricsUnavailable", "MetricsUnavailable",
+                             run.collector.unavailable_message(self.exp.objective.metric_name), 0, obs)
             else:
-                self._finish(state, trials, ev.trial, "Succeeded", "TrialSucceeded", "Trial has succeeded",
-                             0, [], obs, value)
+                self._finish(state, ev.trial, "Succeeded", "TrialSucceeded", "Trial has succeeded",
+                             0, obs, value)
 
-    def _finish(self, state, trials, name, st, reason, message, exit_code, logs, obs, value=None) -> None:
+    def _finish(self, state, name, st, reason, message, exit_code, obs, value=None) -> None:
         state.finish(name, st, reason=reason, message=message, exit_code=exit_code, objective=value,
-                     observation=obs, logs=logs)
-        trials[name] = state.trial(name)
-        self.reporter.finished(trials[name])
+                     observation=obs)
+        row = state.trial(name)
+        self.book.put(row)
+        self.reporter.finished(row)
 
     def _observe(self, state: ExperimentState, trial: str) -> tuple[dict, float | None]:
         """Observation (min/max/latest) and the objective value chosen by the metric strategy (5.6, 5.7)."""
@@ -427,15 +434,6 @@ class LocalEngine:
         rows = state.trials()
         status = experiment_status(state.experiment(), rows, self.exp.objective.type)
         return RunResult(self.exp.name, self.dir, status, rows, interrupted)
-
-def _view(t: TrialRow, intermediate) -> TrialView:
-    metrics = {}
-    for name, obs in t.observation.items():
-        v = obs.get("latest")
-        if _is_float(v):
-            metrics[name] = float(v)
-    return TrialView(t.name, dict(t.assignments), t.state, t.objective, metrics, dict(t.labels), tuple(intermediate))
-
 
 def _sample_value(p) -> str:
     if p.values:
@@ -465,15 +463,6 @@ def _rotate_log(path: Path) -> None:
         while path.with_name(f"log.{n}").exists():
             n += 1
         path.rename(path.with_name(f"log.{n}"))
-
-
-def _create_time(pid: int | None) -> float | None:
-    if not pid or pid < 0:
-        return None
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
 
 
 def _main_thread() -> bool:

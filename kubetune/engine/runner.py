@@ -82,9 +82,12 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 class SubprocessLauncher:
     """One fresh process per trial."""
 
+    def __init__(self) -> None:
+        self.base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # copied once, not per trial
+
     def start(self, trial: str, spec: LaunchSpec, log_path: Path, sink: OutputSink,
               events: queue.Queue, gpu_ids: list[str] | None) -> _Process:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+        env = {**self.base_env, **spec.env}
         if gpu_ids is not None:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpu_ids)
         log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -173,13 +173,8 @@ class ExperimentState:
                 )
 
     def finish(self, name: str, state: str, *, reason: str, message: str, exit_code: int | None,
-               objective: float | None, observation: dict, logs: list[tuple[str, str, str]] = ()) -> None:
+               objective: float | None, observation: dict) -> None:
         with self._tx():
-            if logs:
-                self.db.executemany(
-                    "INSERT INTO metric_logs (trial, time, name, value) VALUES (?, ?, ?, ?)",
-                    [(name, t, m, v) for t, m, v in logs],
-                )
             self.db.execute(
                 "UPDATE trials SET state = ?, finished = ?, reason = ?, message = ?, exit_code = ?, "
                 "objective = ?, observation = ? WHERE name = ?",

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
+from typing import Mapping
 
 from .objective import best_trial
 from .state import TrialRow
@@ -17,6 +19,7 @@ _BUCKETS = [
     ("MetricsUnavailable", "trialMetricsUnavailable", "metricsUnavailableTrialList"),
     ("Created", "trialsPending", "pendingTrialList"),
 ]
+_STATES = frozenset(s for s, _, _ in _BUCKETS)
 
 
 def rfc3339(ts: float | None) -> str | None:
@@ -37,9 +40,13 @@ class Counts:
 
     @classmethod
     def of(cls, trials: list[TrialRow]) -> "Counts":
-        n = {s: 0 for s, _, _ in _BUCKETS}
-        for t in trials:
-            n[t.state if t.state in n else "Created"] += 1
+        return cls.of_states(Counter(t.state for t in trials))
+
+    @classmethod
+    def of_states(cls, by_state: Mapping[str, int]) -> "Counts":
+        n = {s: 0 for s in _STATES}
+        for state, count in by_state.items():
+            n[state if state in n else "Created"] += count
         return cls(n["Succeeded"], n["Failed"], n["Killed"], n["EarlyStopped"], n["MetricsUnavailable"],
                    n["Running"], n["Created"])
 
@@ -82,11 +89,13 @@ def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: 
             "parameterAssignments": [{"name": k, "value": v} for k, v in best.assignments.items()],
             "observation": {"metrics": [{"name": k, **v} for k, v in best.observation.items()]},
         }
+    names: dict[str, list[str]] = {s: [] for s in _STATES}
+    for t in trials:
+        names[t.state if t.state in _STATES else "Created"].append(t.name)
     for state, count_key, list_key in _BUCKETS:
-        names = [t.name for t in trials if (t.state if t.state in {s for s, _, _ in _BUCKETS} else "Created") == state]
-        if names:  # Katib omits zero counts and empty lists
-            status[count_key] = len(names)
-            status[list_key] = names
+        if names[state]:  # Katib omits zero counts and empty lists
+            status[count_key] = len(names[state])
+            status[list_key] = names[state]
     return status
 
 

@@ -8,14 +8,19 @@ top-k members by validation objective, and metrics of every member and the ensem
 
 `run_ensemble(...)` does all of it in one call (the CLI and the pipeline use it). See docs/ensemble.md.
 """
-from kubetune.ensemble.metrics import classification_metrics, confusion_matrix, evaluate
-from kubetune.ensemble.objectives import scores_from_experiment
-from kubetune.ensemble.predictions import (EnsembleError, Predictions, load_predictions, read_labels,
-                                           read_predictions, true_indices, write_predictions)
-from kubetune.ensemble.report import EnsembleResult, report_table, run_ensemble
-from kubetune.ensemble.selection import select_top_k
-from kubetune.ensemble.voting import METHODS, check_weights, vote, weights_from_scores
+from kubetune._lazy import lazy_exports
 
+# Lazy, so that registering the `kubetune ensemble` command does not import numpy.
+_EXPORTS = {
+    **dict.fromkeys(["classification_metrics", "confusion_matrix", "evaluate"], ".metrics"),
+    "scores_from_experiment": ".objectives",
+    **dict.fromkeys(["EnsembleError", "Predictions", "load_predictions", "read_labels", "read_predictions",
+                     "true_indices", "write_predictions"], ".predictions"),
+    **dict.fromkeys(["EnsembleResult", "report_table", "run_ensemble"], ".report"),
+    "select_top_k": ".selection",
+    **dict.fromkeys(["METHODS", "check_weights", "vote", "weights_from_scores"], ".voting"),
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "Predictions", "EnsembleError", "load_predictions", "read_predictions", "read_labels", "true_indices",
     "write_predictions", "vote", "weights_from_scores", "check_weights", "METHODS", "select_top_k", "evaluate",

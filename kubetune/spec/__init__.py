@@ -11,6 +11,8 @@ from .decode import register_extension_field
 from .defaults import apply_defaults
 from .errors import Problem, SpecError
 from .experiment import Algorithm, Experiment, Objective
+from .extensions import extension_problems
+from .fixed_product import NAME as _FIXED_PRODUCT  # noqa: F401  (registers kubetune's fixed-product)
 from .lint import lint
 from .load import experiment_from_dict, load_documents, load_experiment, load_experiments
 from .space import Parameter, parse_parameters
@@ -18,8 +20,9 @@ from .validate import validate
 
 
 def check(exp: Experiment) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) for an Experiment: Katib's validation of its current spec, then lint."""
-    errors = validate(exp.spec, exp.name, exp.namespace)
+    """(errors, warnings) for an Experiment: Katib's validation of its current spec, then lint.
+    Errors include those of kubetune's extensions (kubetune.spec.extensions)."""
+    errors = validate(exp.spec, exp.name, exp.namespace) + extension_problems(exp)
     return errors, lint(exp)
 
 

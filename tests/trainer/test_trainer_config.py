@@ -137,3 +137,8 @@ def test_print_config_through_cli(run_cli, tmp_path):
     cfg = json.loads(res.out)
     assert cfg["efficientnet"]["alpha"] == 1.2 and cfg["image_size"] == 64
     assert "=" not in res.out   # printed config must not look like metric lines to Katib
+
+
+def test_model_kwarg_spelling_is_kept():
+    cfg = cfg_of("--model", "cells", "--N", "3", "--set", "cells.normal_cell=Conv")
+    assert cfg.model_args == {"N": 3} and cfg.cells == {"normal_cell": "Conv"}

@@ -122,7 +122,7 @@ def test_nan_loss_stops_with_clear_message(run_cli, digits16, tiny_yaml, tmp_pat
     (["--optimizer", "adagrad"], r"'adagrad' is not one of: sgd, adam, adamw, rmsprop"),
     (["--loss", "hinge"], r"'hinge' is not one of: cross_entropy, focal, label_smoothing, f1"),
     (["--num-classes", "2"], r"num_classes: 2 given but the data .* has 10 classes"),
-    (["--best-metric", "acc"], r"best_metric: 'acc' is not a reported metric"),
+    (["--best-metric", "acc"], r"best_metric: .acc. is not one of: accuracy, loss"),
     (["--vit.depth", "2", "--model", "resnet18", "--dropout", "0.1"], r"dropout: model 'resnet18' has no dropout"),
 ])
 def test_bad_input_exits_2_with_message(run_cli, digits16, tiny_yaml, tmp_path, extra, message):
@@ -177,3 +177,13 @@ def test_katib_regex_reads_the_params_line(learned_run):
     first = learned_run["out"].splitlines()[0]
     names = [m.group(1) for m in re.finditer(KATIB_DEFAULT_REGEX, first)]
     assert names == ["params", "macs"]
+
+
+def test_cells_model_from_flat_trial_parameters(run_cli, digits16, tmp_path):
+    # The lecture's cell network, its parameters given flat as a Katib trial would (`--N`, `--activation`).
+    res = run_cli("train", "--data", digits16, "--model", "cells", "--N", "1", "--activation", "ReLU",
+                  "--set", "cells.base_channels=8", "--image-size", "16", "--epochs", "1", "--threads", "1",
+                  "--no-tensorboard", "--augment", "none", "--out", tmp_path / "cells")
+    assert res.rc == 0, res.err
+    kwargs = json.loads((tmp_path / "cells" / "summary.json").read_text())["model_kwargs"]
+    assert {"N": 1, "activation": "ReLU", "base_channels": 8}.items() <= kwargs.items()

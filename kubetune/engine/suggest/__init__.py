@@ -14,6 +14,7 @@ a suggestion service's GetSuggestions (katib-semantics 3.4). Which library backs
 | grid                 | optuna GridSampler | own enumerator, GridSampler's order rule   | grid
 | sobol                | goptuna Sobol      | scipy.stats.qmc.Sobol (QMCSampler's engine)| sobol
 | hyperband            | Katib's own code   | own code, all brackets, state in labels    | hyperband
+| fixed-product        | (kubetune only)    | NNI 1.x FixedProductTuner order            | fixed_product
 
 (optuna_* = `optuna_algorithms`, on top of `optuna_study`, which keeps the in-memory study in step
 with the trial list.)
@@ -40,6 +41,7 @@ from kubetune.engine.suggest.base import (
     TrialView,
     objective_direction,
 )
+from kubetune.engine.suggest.fixed_product import make_fixed_product
 from kubetune.engine.suggest.grid import grid_size, make_grid
 from kubetune.engine.suggest.hyperband import (
     LABEL_BRACKET,
@@ -73,6 +75,7 @@ for _name, _factory in (
     ("bayesianoptimization", make_bayesianoptimization),
     ("grid", make_grid),
     ("sobol", make_sobol),
+    ("fixed-product", make_fixed_product),  # kubetune's own (kubetune.spec.fixed_product)
     ("hyperband", make_hyperband),
 ):
     register_algorithm(_name, _factory, replace=True)

@@ -1,0 +1,1 @@
+"""KFP v2 components and the kubetune pipeline; the compiled pipeline is kubetune_pipeline.yaml."""

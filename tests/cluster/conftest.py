@@ -1,0 +1,49 @@
+"""Fixtures for the cluster-side tests: the real tools from .tools/bin and a tiny digits dataset.
+
+The tools (helm, kubectl, hadolint, kubernetes-validate, checkov) come from scripts/install-tools.sh
+(`make tools`, which `make test` runs first). Missing tools fail the test under CI (CI=true) and
+skip it elsewhere, with the command that installs them.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # cluster_helpers, whatever pytest's import mode
+
+from cluster_helpers import ROOT, tool_path  # noqa: E402
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def tool() -> Callable[[str], str]:
+    """tool("helm") -> absolute path of .tools/bin/helm; fail (CI) or skip (elsewhere) when absent."""
+
+    def find(name: str) -> str:
+        path = tool_path(name)
+        if path is None:
+            message = (f"{name} is not installed in .tools/bin: run `make tools` "
+                       f"(bash scripts/install-tools.sh)")
+            if _in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+        return str(path)
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def digits_root(tmp_path_factory) -> Path:
+    """A folder holding digits/ (16 px PNGs): what the Experiments mount at /datasets."""
+    root = tmp_path_factory.mktemp("datasets")
+    subprocess.run([sys.executable, "-m", "trainer", "data", "digits", "--out", str(root / "digits"),
+                    "--image-size", "16"], check=True, capture_output=True, cwd=ROOT, timeout=300)
+    return root
