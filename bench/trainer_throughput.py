@@ -1,20 +1,25 @@
 """Training throughput on CPU: our trainer vs a seed-style loop, same model, same data, one process.
 
 Seed-style loop (what seeds 000-002 did): torchvision ImageFolder, PIL decode of every image in every
-epoch, Resize + ToTensor + Normalize per image, a default DataLoader (no workers), fp32, train then
-validate each epoch. Ours: `python -m trainer train` (decoded uint8 cache, normalisation per batch,
-thread settings), with augmentation off like the seed loop.
+epoch, Resize + ToTensor + Normalize per image, a default DataLoader (no workers, as seed 000's `-j 0`),
+fp32, train then validate each epoch. Ours: the trainer (`python -m trainer train`: decoded uint8
+cache, batched reads, normalisation per batch, thread settings), augmentation off like the seed loop.
 
-Throughput = training images / wall time of one epoch (train + validation pass), for epochs 2..N
-(the first epoch warms up allocators and caches); our one-off cache build is reported separately.
+Throughput = training images / wall time of one epoch (train + validation pass). The two loops run
+their epochs alternately (ours continues with --resume after each epoch), so both see the same
+machine load; the first epoch of each is a warm-up and the median of epochs 2..N is reported.
+Our one-off data preparation (decode cache) is reported separately. `--compile` adds a straight
+run of ours with torch.compile (its compile time lands in epoch 1).
 
     .venv/bin/python bench/trainer_throughput.py [--models efficientnet-b0,mobilenet_v3_small,yaml:example]
-        [--image-size 32] [--epochs 3] [--batch-size 64] [--data DIR]
+        [--image-size 32] [--source-size 128] [--epochs 4] [--batch-size 64] [--compile] [--data DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
@@ -29,71 +34,102 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 
-def seed_style(data: Path, model_name: str, image_size: int, epochs: int, batch_size: int, lr: float) -> list[float]:
-    """Per-epoch train images/s of the seeds' loop."""
-    import torch.nn.functional as F
-    from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
+def split_model(spec: str) -> tuple[str, dict]:
+    """`yaml:NAME` -> ('yaml', {'config': NAME}); other names have no kwargs."""
+    name, _, block_config = spec.partition(":")
+    return name, ({"config": block_config} if block_config else {})
 
-    from trainer.models import create_model
-    tf = transforms.Compose([transforms.Resize((image_size, image_size)), transforms.ToTensor(),
-                             transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
-    train = datasets.ImageFolder(str(data / "train"), transform=tf)
-    val = datasets.ImageFolder(str(data / "val"), transform=tf)
-    train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, drop_last=True)
-    val_loader = DataLoader(val, batch_size=batch_size)
-    torch.manual_seed(0)
-    name, _, block_config = model_name.partition(":")
-    kwargs = {"config": block_config} if block_config else {}
-    model = create_model(name, len(train.classes), image_size=image_size, **kwargs)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    rates = []
-    for _ in range(epochs):
+
+class SeedLoop:
+    """The seeds' loop, one epoch per call."""
+
+    def __init__(self, data: Path, model_spec: str, image_size: int, batch_size: int, lr: float):
+        from torch.utils.data import DataLoader
+        from torchvision import datasets, transforms
+
+        from trainer.models import create_model
+        tf = transforms.Compose([transforms.Resize((image_size, image_size)), transforms.ToTensor(),
+                                 transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+        train = datasets.ImageFolder(str(data / "train"), transform=tf)
+        val = datasets.ImageFolder(str(data / "val"), transform=tf)
+        self.train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, drop_last=True)
+        self.val_loader = DataLoader(val, batch_size=batch_size)
+        self.images = len(self.train_loader) * batch_size
+        torch.manual_seed(0)
+        name, kwargs = split_model(model_spec)
+        self.model = create_model(name, len(train.classes), image_size=image_size, **kwargs)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.9)
+
+    def epoch(self) -> float:
+        import torch.nn.functional as F
         t0 = time.perf_counter()
-        model.train()
-        for x, y in train_loader:
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
+        self.model.train()
+        for x, y in self.train_loader:
+            loss = F.cross_entropy(self.model(x), y)
+            self.opt.zero_grad()
             loss.backward()
-            opt.step()
-        model.eval()
+            self.opt.step()
+        self.model.eval()
         with torch.no_grad():
-            for x, y in val_loader:
-                model(x).argmax(1).eq(y).sum().item()
-        rates.append(len(train_loader) * batch_size / (time.perf_counter() - t0))
-    return rates
+            for x, y in self.val_loader:
+                self.model(x).argmax(1).eq(y).sum().item()
+        return self.images / (time.perf_counter() - t0)
 
 
-def ours(data: Path, model_name: str, image_size: int, epochs: int, batch_size: int, lr: float,
-         out: Path, extra: list[str]) -> tuple[list[float], float]:
-    """Per-epoch train images/s of our trainer, and the seconds spent preparing data (cache build)."""
-    import contextlib
-    import io
+class OurLoop:
+    """Our trainer, one epoch per call (the first call starts the run, later ones --resume it)."""
 
-    from trainer.config import build_config, parse_cli
-    from trainer.train import Trainer
-    name, _, block_config = model_name.partition(":")
-    argv = ["--blocks.config", block_config] if block_config else []
-    argv += ["--data", str(data), "--model", name, "--image-size", str(image_size), "--epochs", str(epochs),
+    def __init__(self, data: Path, model_spec: str, image_size: int, batch_size: int, lr: float, epochs: int,
+                 out: Path, extra: list[str]):
+        name, kwargs = split_model(model_spec)
+        self.argv = (["--blocks.config", kwargs["config"]] if kwargs else []) + [
+            "--data", str(data), "--model", name, "--image-size", str(image_size), "--epochs", str(epochs),
             "--batch-size", str(batch_size), "--lr", str(lr), "--optimizer", "sgd", "--momentum", "0.9",
             "--augment", "none", "--no-tensorboard", "--out", str(out), "--metrics-file", str(out / "m.jsonl"),
             "--metrics-format", "json", "--cache-dir", str(out / "cache"), "--device", "cpu", *extra]
-    cfg = build_config(parse_cli(argv).assignments)
-    trainer = Trainer(cfg)
-    prepare, seen = trainer._prepare_data, {}
+        self.out, self.batch_size, self.calls = out, batch_size, 0
+        self.prep_seconds: float | None = None
 
-    def timed_prepare():   # time the one-off data preparation (decode cache) and count train images
-        t0 = time.perf_counter()
-        bundle = prepare()
-        seen.update(seconds=time.perf_counter() - t0, train=len(bundle.train))
-        return bundle
+    def _trainer(self, argv: list[str]):
+        from trainer.cli import resolve_train_config
+        from trainer.config import parse_cli
+        from trainer.train import Trainer
+        cfg, ckpt = resolve_train_config(parse_cli(argv))
+        trainer = Trainer(cfg, ckpt)
+        prepare = trainer._prepare_data
 
-    trainer._prepare_data = timed_prepare
-    with contextlib.redirect_stdout(io.StringIO()):
-        trainer.run()
-    rows = [json.loads(line) for line in (out / "m.jsonl").read_text().splitlines()]
-    per_epoch = seen["train"] // batch_size * batch_size      # drop_last, like the seed loop
-    return [per_epoch / float(r["epoch_time"]) for r in rows if "epoch_time" in r], seen["seconds"]
+        def timed_prepare():   # time the data preparation (decode cache on the first call) and count images
+            t0 = time.perf_counter()
+            bundle = prepare()
+            if self.prep_seconds is None:
+                self.prep_seconds = time.perf_counter() - t0
+            self.images = len(bundle.train) // self.batch_size * self.batch_size   # drop_last, like the seed loop
+            return bundle
+
+        trainer._prepare_data = timed_prepare
+        return trainer
+
+    def _rates(self) -> list[float]:
+        rows = [json.loads(x) for x in (self.out / "m.jsonl").read_text().splitlines()]
+        return [self.images / float(r["epoch_time"]) for r in rows if "epoch_time" in r]
+
+    def epoch(self) -> float:
+        argv = self.argv + ["--stop-after-epochs", "1"]
+        if self.calls:
+            argv += ["--resume", str(self.out)]
+        self.calls += 1
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._trainer(argv).run()
+        return self._rates()[-1]
+
+    def run_all(self) -> list[float]:
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._trainer(self.argv).run()
+        return self._rates()
+
+
+def steady(rates: list[float]) -> float:
+    return statistics.median(rates[1:] if len(rates) > 1 else rates)
 
 
 def main() -> None:
@@ -105,32 +141,38 @@ def main() -> None:
     p.add_argument("--source-size", type=int, default=None,
                    help="size the digits PNGs are written at (default: image size); larger sources make the "
                         "seed loop resize every image every epoch, as the seeds did with their photos")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--compile", action="store_true", help="also run ours with --compile (torch.compile; the "
-                   "compile time lands in epoch 1, which the steady-state number leaves out)")
-    p.add_argument("--data", default=None, help="ImageFolder with train/ and val/ (default: digits written to a temp dir)")
+    p.add_argument("--compile", action="store_true", help="also a straight run of ours with torch.compile")
+    p.add_argument("--data", default=None, help="ImageFolder with train/ and val/ (default: digits in a temp dir)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
         data = Path(args.data) if args.data else Path(tmp) / "digits"
         if not args.data:
             from trainer.data import write_digits
             write_digits(data, image_size=args.source_size or args.image_size)
-        print(f"device cpu, torch {torch.__version__}, {torch.get_num_threads()} threads, data {data} "
-              f"({args.source_size or 'same size'} source px), trained at {args.image_size}px, batch {args.batch_size}, {args.epochs} epochs (throughput of epochs 2..N)")
-        for name in args.models.split(","):
-            seed_rates = seed_style(data, name, args.image_size, args.epochs, args.batch_size, args.lr)
-            steady = lambda r: statistics.median(r[1:] if len(r) > 1 else r)  # noqa: E731
-            s = steady(seed_rates)
-            variants = [("ours", [])] + ([("ours+compile", ["--compile"])] if args.compile else [])
-            for label, extra in variants:
-                our_rates, prep = ours(data, name, args.image_size, args.epochs, args.batch_size, args.lr,
-                                       Path(tmp) / f"run-{name}-{label}", extra)
-                o = steady(our_rates)
-                print(f"{name}: seed-style {s:.1f} img/s | {label} {o:.1f} img/s | ratio {o / s:.2f}x  "
-                      f"(per epoch seed {[round(r, 1) for r in seed_rates]}, {label} "
-                      f"{[round(r, 1) for r in our_rates]}; one-off data preparation incl. decode cache {prep:.1f} s)")
+        print(f"device cpu, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+              f"load average {os.getloadavg()[0]:.1f}, data {data} ({args.source_size or args.image_size} px "
+              f"sources), trained at {args.image_size} px, batch {args.batch_size}, {args.epochs} epochs "
+              "alternating (median of epochs 2..N)")
+        for spec in args.models.split(","):
+            seed = SeedLoop(data, spec, args.image_size, args.batch_size, args.lr)
+            ours = OurLoop(data, spec, args.image_size, args.batch_size, args.lr, args.epochs,
+                           Path(tmp) / f"run-{spec}", [])
+            seed_rates, our_rates = [], []
+            for _ in range(args.epochs):
+                seed_rates.append(seed.epoch())
+                our_rates.append(ours.epoch())
+            s, o = steady(seed_rates), steady(our_rates)
+            print(f"{spec}: seed-style {s:.1f} img/s | ours {o:.1f} img/s | ratio {o / s:.2f}x  "
+                  f"(per epoch seed {[round(r, 1) for r in seed_rates]}, ours {[round(r, 1) for r in our_rates]}; "
+                  f"our one-off data preparation incl. decode cache {ours.prep_seconds:.1f} s)")
+            if args.compile:
+                compiled = OurLoop(data, spec, args.image_size, args.batch_size, args.lr, args.epochs,
+                                   Path(tmp) / f"run-{spec}-compile", ["--compile"]).run_all()
+                print(f"{spec}: ours+compile {steady(compiled):.1f} img/s, {steady(compiled) / s:.2f}x the seed loop "
+                      f"(per epoch {[round(r, 1) for r in compiled]}; epoch 1 includes compiling)")
 
 
 if __name__ == "__main__":

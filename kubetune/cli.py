@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("space", help="SearchSpace YAML")
     o.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
     o.set_defaults(func=cmd_convert_optuna)
+    k = csub.add_parser("katib", help="the plain-Katib form of a kubetune Experiment (fixed-product -> grid)",
+                        description="Rewrite kubetune's extensions that Katib rejects: algorithm fixed-product "
+                                    "becomes grid over one categorical parameter `scaling` listing the allowed "
+                                    "alpha,beta,gamma triples. See docs/search-spaces.md.")
+    k.add_argument("file", help="Experiment YAML (or a SearchSpace file)")
+    k.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
+    k.set_defaults(func=cmd_convert_katib)
 
     d = sub.add_parser("dashboard", help="optuna-dashboard over the experiment's state (live)")
     d.add_argument("name")
@@ -126,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kubetune.ensemble.cli import register as register_ensemble_command
 
     register_ensemble_command(sub)  # ensemble over prediction CSVs (logic in kubetune.ensemble)
+
+    from kubetune.pipeline.cli import register as register_pipeline_commands
+
+    register_pipeline_commands(sub)  # pipeline compile|run --local|submit, export NAME --to URI
     return p
 
 
@@ -323,6 +334,32 @@ def cmd_convert_optuna(args) -> int:
         text = experiment_yaml(compile_space_file(args.space), args.space)
     except ConvertError as e:
         raise UserError(str(e)) from None
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{args.out}: cannot write: {e.strerror or e}") from None
+    print(f"kubetune: wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_convert_katib(args) -> int:
+    from kubetune.convert import ConvertError
+    from kubetune.convert.katib_form import katib_form
+    from kubetune.convert.optuna_space import dump_experiment
+
+    exp = _load_one(args.file)
+    try:
+        document, notes = katib_form(exp.raw, args.file)
+    except ConvertError as e:
+        raise UserError(str(e)) from None
+    for note in notes:
+        print(f"kubetune: note: {note}", file=sys.stderr)
+    header = [f"Plain-Katib form of {Path(args.file).name} (`kubetune convert katib`)."] + [str(n) for n in notes]
+    text = dump_experiment(document, header)
     if args.out is None:
         sys.stdout.write(text)
         return 0

@@ -70,6 +70,7 @@ def search(
     trial_image: str,
     datasets_pvc: str,
     models_pvc: str,
+    seed: int,
     poll_interval: float,
     timeout: float,
     experiment: Output[Artifact],
@@ -88,7 +89,7 @@ def search(
                          parallel_trials=parallel_trials, max_failed_trials=max_failed_trials, epochs=epochs,
                          image_size=image_size, batch_size=batch_size, gpus_per_trial=gpus_per_trial,
                          accelerator=accelerator, top_k=top_k, work_dir=work_dir, namespace=namespace,
-                         trial_image=trial_image, datasets_pvc=datasets_pvc, models_pvc=models_pvc,
+                         trial_image=trial_image, datasets_pvc=datasets_pvc, models_pvc=models_pvc, seed=seed,
                          poll_interval=poll_interval, timeout=timeout if timeout > 0 else None)
     experiment.metadata.update({"name": result.experiment, "namespace": result.namespace, "backend": backend,
                                 "trials": len(result.trials)})

@@ -23,7 +23,8 @@ except ImportError:  # pragma: no cover - loaded by file path
 
 PIPELINE_NAME = "kubetune"
 DATASETS_MOUNT, MODELS_MOUNT = "/datasets", "/models"  # as in kubetune.pipeline.experiment
-STORE_SECRET = "kubetune-s3"  # keys AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the chart's Secret)
+STORE_SECRET = "kubetune-s3"  # manifests/minio.yaml's (and the chart's) S3 Secret
+STORE_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ENDPOINT")
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 Outputs = NamedTuple("Outputs", [("model", Model), ("leaderboard", Markdown), ("metrics", Metrics),
@@ -43,8 +44,7 @@ def _kubernetes(volume_tasks: list, store_tasks: list, gpu_tasks: list, datasets
     optional = "optional" in inspect.signature(kubernetes.use_secret_as_env).parameters
     for task in store_tasks:
         kubernetes.use_secret_as_env(task, secret_name=STORE_SECRET,
-                                     secret_key_to_env={"AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID",
-                                                        "AWS_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY"},
+                                     secret_key_to_env={key: key for key in STORE_SECRET_KEYS},
                                      **({"optional": True} if optional else {}))
     for task in gpu_tasks:
         kubernetes.add_toleration(task, **GPU_TOLERATION)
@@ -102,7 +102,7 @@ def build_pipeline(for_local: bool = False):
                        parallel_trials=parallel_trials, max_failed_trials=max_failed_trials, epochs=epochs,
                        image_size=image_size, batch_size=batch_size, gpus_per_trial=gpus_per_trial,
                        accelerator=accelerator, top_k=ensemble_size, work_dir=work_dir, namespace=namespace,
-                       trial_image=trial_image, datasets_pvc=datasets_pvc, models_pvc=models_pvc,
+                       trial_image=trial_image, datasets_pvc=datasets_pvc, models_pvc=models_pvc, seed=seed,
                        poll_interval=poll_interval, timeout=search_timeout)
         found.set_display_name("search").set_caching_options(False)  # never skip creating the Experiment
 

@@ -7,6 +7,7 @@ User errors print one message and exit 2; a diverged run exits 3; no tracebacks 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -91,6 +92,22 @@ def resolve_train_config(parsed: ParsedArgs) -> tuple[TrainConfig, dict | None]:
     return cfg, ckpt
 
 
+@contextlib.contextmanager
+def _exit_cleanly_on_sigterm():
+    """Katib's early stopping and pod eviction send SIGTERM: unwind (temp files removed, metric files
+    closed) instead of dying mid-write. Only possible from the main thread; restored afterwards."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_train(argv: Sequence[str]) -> int:
     parsed = parse_cli(list(argv))
     if parsed.help:
@@ -106,7 +123,8 @@ def cmd_train(argv: Sequence[str]) -> int:
         print(config_json(cfg))
         return 0
     from trainer.train import train
-    summary = train(cfg, ckpt)
+    with _exit_cleanly_on_sigterm():
+        summary = train(cfg, ckpt)
     best = summary["best"]
     if best["value"] is not None and _is_rank0():
         log(f"done: best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; outputs in {summary['output']}")

@@ -205,6 +205,13 @@ class TrainConfig:
     metrics_timestamps: bool = _opt(True, "start each metric line with an RFC3339 time (Katib reads it as "
                                     "the observation time)", group="output")
     tensorboard: bool = _opt(True, "write TensorBoard event logs under <out>/tensorboard", group="output")
+    # The scalarised objective for multi-objective searches on plain Katib (docs/search-spaces.md):
+    # score = accuracy - score_lambda * (max(0, ln(params / params budget)) + max(0, ln(macs / macs budget))).
+    score_params_budget: int = _opt(0, "report `score`: accuracy penalised by score_lambda * ln(params / this) "
+                                    "above this many parameters (0 = no params term)", group="output")
+    score_macs_budget: int = _opt(0, "report `score`: accuracy penalised by score_lambda * ln(macs / this) above "
+                                  "this many MACs per image (0 = no MACs term)", group="output")
+    score_lambda: float = _opt(0.1, "weight of each log-ratio penalty in `score`", group="output")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -398,6 +405,8 @@ def canonical_choice(value: str, choices: tuple[str, ...], value_aliases: dict[s
 def coerce(spec: FieldSpec, raw: Any) -> Any:
     """Convert a raw value (CLI string or YAML value) to the field's type; ValueError if impossible."""
     base, optional = spec.base_type, spec.optional
+    if base is Any:
+        return parse_scalar(raw)
     if raw is None or (optional and isinstance(raw, str) and raw.strip().lower() in ("", "none", "null")):
         if optional:
             return None
@@ -488,13 +497,16 @@ def _apply_dict(cfg: TrainConfig, data: dict[str, Any], source: str) -> None:
     for a in _flatten_yaml(data, source):
         key = _norm_key(a.key)
         if key.startswith(("cells.", "model_args.")) or key in _INTERNAL:
-            section, _, name = key.partition(".")
+            section, _, name = a.key.partition(".")   # the saved spelling (kwargs may be upper case)
             if name:
                 getattr(cfg, section)[name] = a.value
             continue
         canon = ALIASES.get(key)
         if canon is not None and canon == a.key:
-            _set(cfg, canon, coerce(SPECS[canon], a.value))
+            try:
+                _set(cfg, canon, coerce(SPECS[canon], a.value))
+            except ValueError as exc:
+                raise ConfigError(f"{source}: {canon}: {exc}") from None
 
 
 def _model_kwarg_names(model: str) -> set[str] | None:
@@ -593,7 +605,7 @@ def validate(cfg: TrainConfig) -> None:
     if not 0 < cfg.val_ratio < 1:
         raise bad("val_ratio", "must be between 0 and 1")
     for key in ("weight_decay", "momentum", "grad_clip", "warmup_epochs", "min_lr", "smoothing", "focal_gamma",
-                "stop_after_epochs"):
+                "stop_after_epochs", "score_params_budget", "score_macs_budget", "score_lambda"):
         if cfg.get(key) < 0:
             raise bad(key, "must be >= 0")
     if cfg.smoothing >= 1:

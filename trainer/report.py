@@ -1,7 +1,8 @@
 """Metric lines in the formats Katib's collectors parse (stdout/TEXT file, JSON file) + TensorBoard.
 
 Metric names (one line per epoch, plus one `params=... macs=...` line at start):
-  unprefixed = the validation split: `accuracy`, `loss`, `top5`, `f1` (also `val_accuracy`, `val_loss`);
+  unprefixed = the validation split: `accuracy`, `loss`, `top5`, `f1` (also `val_accuracy`, `val_loss`),
+  and `score` (accuracy penalised by model size, see `penalised_score`) when a score budget is set;
   `train_` prefix = the training split: `train_loss`, `train_accuracy`; plus `epoch`, `lr`.
 Names use only word characters and `-`, so Katib's default regex `([\\w|-]+)\\s*=\\s*(...)` reads each one
 whole (a name with `/` or `.` would be cut, e.g. `val/loss` would be read as `loss`).
@@ -65,6 +66,21 @@ def format_json_metrics(metrics: Mapping[str, Any], timestamp: str | None = None
 def rfc3339_now() -> str:
     """UTC time that Katib's collector parses as the line's timestamp (RFC3339 with fraction)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def penalised_score(accuracy: float, params: int, macs: int, *, params_budget: int = 0, macs_budget: int = 0,
+                    weight: float = 0.1) -> float:
+    """The scalarised "small model, good accuracy" objective Katib can optimise on its own:
+
+        score = accuracy - weight * (max(0, ln(params / params_budget)) + max(0, ln(macs / macs_budget)))
+
+    A budget of 0 drops its term. Below budget a model is not rewarded, above it each doubling of
+    size costs weight * ln 2 (0.069 with the default weight 0.1) of accuracy."""
+    penalty = 0.0
+    for size, budget in ((params, params_budget), (macs, macs_budget)):
+        if budget > 0 and size > budget:
+            penalty += math.log(size / budget)
+    return float(accuracy) - weight * penalty
 
 
 def finite_only(metrics: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -32,7 +32,7 @@ from trainer.config import TrainConfig, config_json, match_kwarg, resolve_model_
 from trainer.errors import ConfigError, TrainingDiverged
 from trainer.losses import class_weights_from, create_loss
 from trainer.optim import build_optimizer, build_scheduler
-from trainer.report import MetricsReporter, finite_only, log
+from trainer.report import MetricsReporter, finite_only, log, penalised_score
 
 logger = logging.getLogger("trainer")
 NAN_CHECK_EVERY = 20          # steps between (synchronising) NaN checks on the running loss
@@ -477,6 +477,10 @@ class Trainer:
                 metrics.update(f1=val_m["f1"], val_accuracy=val_m["accuracy"], val_loss=val_m["loss"],
                                train_loss=train_m["loss"], train_accuracy=train_m["accuracy"],
                                lr=train_m["lr"], epoch_time=round(elapsed, 3))
+                if cfg.score_params_budget or cfg.score_macs_budget:  # scalarised objective for Katib
+                    metrics["score"] = penalised_score(val_m["accuracy"], params, macs,
+                                                       params_budget=cfg.score_params_budget,
+                                                       macs_budget=cfg.score_macs_budget, weight=cfg.score_lambda)
                 self.state.epoch = epoch + 1
                 improved = self._update_best(metrics, best_metric, best_mode)
                 if main:

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from .duration import MAX_DURATION_ANNOTATION
+from kubetune.spec.duration import MAX_DURATION_ANNOTATION
 from .errors import ConvertError, Note, Problems, show
 from .nni_config import NniConfig, load_nni_config
 from .nni_encode import SPACE_ENV, Encoder
@@ -51,6 +51,7 @@ DEFAULT_MAX_TRIALS = 99999  # NNI v1's default maxTrialNum (v2: unlimited)
 TRIAL_NAME_PARAMETER = "kubetuneTrialName"
 PYTHON_NAMES = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 SHELL_OPERATORS = ("&&", "||", ";", "|", "&", ">", ">>", "<", "<<", "(", ")", ">&", "<&", "|&", ";;")
+SHELL_FRAGILE = re.compile(r"[\s'\"\\$`|&;<>()*?#~{}\[\]!]")
 OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir",
              "--out_dir")
 
@@ -88,7 +89,16 @@ def convert_nni(config_path: str | Path, *, image: str | None = None, namespace:
         raise ConvertError(all_problems)
     assert plan is not None
     mode = "trainer" if _is_trainer(argv) else "shim"
-    encoder = Encoder(plan.algorithm, mode, space_problems)
+    fragile = [a for a in argv if SHELL_FRAGILE.search(a)]
+    if fragile:
+        notes.append(Note("trial.command" if cfg.version == 1 else "trialCommand",
+                          f"argument(s) {', '.join(map(repr, fragile[:3]))} contain spaces or shell characters: "
+                          "fine locally, but on a cluster Katib joins the command's words with spaces under sh -c, "
+                          "which splits or expands them; move them into a script or a config file"))
+    if not cfg.code_dir.is_dir():
+        notes.append(Note("trial.codeDir" if cfg.version == 1 else "trialCodeDirectory",
+                          f"{cfg.code_dir} does not exist here; a local run maps /code to it"))
+    encoder = Encoder(plan.algorithm, mode, space_problems, problems)
     if plan.kind == "fixed_product":
         encoder.fixed_product(entries, plan.product or 2.0, cfg.max_trials)
     elif plan.kind == "batch":
@@ -99,7 +109,8 @@ def convert_nni(config_path: str | Path, *, image: str | None = None, namespace:
         encoder.trial_budget(plan.resource_max or 60)
     if plan.kind == "pbt":
         encoder.out.record["pbt"] = {"dir": PBT_CHECKPOINT_DIR}
-    space_problems.raise_if_any()
+    if space_problems or problems:
+        raise ConvertError(space_problems.items + problems.items)
     return _assemble(cfg, plan, assessor, encoder, entries, mode, working_dir, env_words, argv, notes,
                      image=image, namespace=namespace)
 

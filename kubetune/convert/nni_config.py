@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .duration import parse_duration, parse_v1_duration
+from kubetune.spec.duration import parse_duration, parse_v1_duration
 from .errors import ConvertError, Note, Problems, join, show
 
 SUPPORTED_PLATFORMS = ("local", "remote")
@@ -310,6 +310,9 @@ class _V1Reader(_Reader):
             self.problems.add(role, f"{builtin_key} cannot be combined with {', '.join(custom)} (use either a "
                                     "built-in or a custom class)")
             return None
+        gpu_keys = [k for k in ("gpuIndices", "gpuNum") if k in block]
+        if gpu_keys:
+            self.note(join(role, gpu_keys[0]), f"dropped: the {role} runs inside the suggestion service, not on a GPU")
         if builtin:
             return Algo(role, role, builtin=builtin, class_args=args, include_intermediate=include,
                         name_key=builtin_key)

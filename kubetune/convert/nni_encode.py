@@ -74,8 +74,10 @@ class Encoded:
 
 
 class Encoder:
-    def __init__(self, algorithm: str, mode: str, problems: Problems):
+    def __init__(self, algorithm: str, mode: str, problems: Problems, config_problems: Problems | None = None):
+        """`problems` collects search-space errors, `config_problems` those about the config file."""
         self.algorithm, self.mode, self.problems = algorithm, mode, problems
+        self.config_problems = config_problems if config_problems is not None else problems
         self.family = family(algorithm)
         self.out = Encoded()
         self._names: set[str] = set()
@@ -136,7 +138,12 @@ class Encoder:
         scalar = all(isinstance(v, (str, int, float)) for v in values)
         unique = len(set(strings)) == len(strings)
         plain = all(s and '"' not in s and "\\" not in s and "${" not in s and "\n" not in s for s in strings)
-        if self.mode == "trainer" and not (scalar and unique and plain):
+        if self.mode == "trainer" and any(re.search(r"[\s'\"\\$`|&;<>()*?#~{}\[\]!]", x) for x in strings):
+            self.problems.add(e.path, "the trainer gets choice values as --flag values, and on a cluster Katib runs "
+                                      "the command under sh -c, where spaces and shell characters split or expand "
+                                      f"them; found {json.dumps(values)[:80]} (an NNI trial script gets any value "
+                                      "through env vars)")
+        elif self.mode == "trainer" and not (scalar and unique and plain):
             self.problems.add(e.path, "the trainer takes choice values as --flag values: numbers, strings or "
                                       "booleans, distinct, without quotes or backslashes; found "
                                       f"{json.dumps(values)[:80]} (an NNI trial script reads any JSON value)")
@@ -212,9 +219,9 @@ class Encoder:
             kind = "logNormal" if log else "normal"
             if self.family == "hyperopt":
                 space["distribution"] = kind
-                comments.append(f"{kind} with min/max = {'exp' if log else ''}(mu -/+ 3 sigma): hyperopt "
-                                   f"recovers mu={e.value[0]}, sigma={e.value[1]} exactly and does not clip (as NNI); "
-                                   "kubetune's local engine truncates at min/max")
+                notes.append(f"{kind} with min/max = {'exp' if log else ''}(mu -/+ 3 sigma): exact on Katib (hyperopt "
+                             f"recovers mu={e.value[0]}, sigma={e.value[1]} and does not clip, as NNI); kubetune's local "
+                             "engine truncates at min/max (approximation)")
             else:
                 notes.append(f"{self.algorithm} has no {kind} distribution: sampled "
                              f"{'log-' if log and self.family == 'skopt' else ''}uniformly on [{lo:.6g}, {hi:.6g}] "
@@ -230,22 +237,21 @@ class Encoder:
                 if integral:
                     ptype = "int"
                     space.update(min=str(int(e.low)), max=str(int(e.high)), step=str(int(q)))
-                    comments.append("NNI delivers q-types as floats; the shim turns Katib's int back into "
-                                       f"{float(e.low)}-style floats")
+                    comments.append(f"NNI delivers q-types as floats ({float(e.low)}, ...): the NNI shim converts "
+                                    "Katib's int back; the trainer accepts either")
             elif self.mode == "trainer" and bounded and q_support_size(e.low, e.high, q) <= MAX_LIST:
                 values = q_support(e.low, e.high, q)
                 # Katib's hyperband reads a discrete list as integer strings only
                 space, ptype = {"list": [repr(v) for v in values]}, ("categorical" if self.family == "hyperband"
                                                                      else "discrete")
-                if log or self.family != "hyperopt":
-                    notes.append(f"{t} written as its {len(values)} possible values, each equally likely "
-                                 "(approximation of NNI's weights)")
+                notes.append(f"{t} written as its {len(values)} possible values, each equally likely "
+                             "(approximation of NNI's weights)")
             elif self.mode == "trainer":
                 notes.append(f"the trainer receives Katib's unrounded value (NNI rounds to multiples of {q}); "
                              "use an NNI trial script for exact q rounding (approximation)")
             else:
-                comments.append(f"Katib records the unrounded draw; the trial gets NNI's value, rounded to a "
-                                   f"multiple of {q}{' and clipped to the bounds' if bounded else ''}")
+                comments.append(f"Katib records the unrounded draw; the trial gets NNI's value, rounded to a multiple "
+                                f"of {q}{' and clipped to the bounds' if bounded else ''}")
         if self.family == "pbt" and ptype == "double" and "step" not in space:
             step = (hi - lo) / 100
             space["step"] = repr(float(step))
@@ -307,7 +313,7 @@ class Encoder:
         space = {e.key: {"_type": e.type, "_value": e.value} for e in scaling}
         triples = allowed_triples(space, product)
         if not triples:
-            self.problems.add("tuner.classArgs.product", f"no (alpha, beta, gamma) of the search space has "
+            self.config_problems.add("tuner.classArgs.product", f"no (alpha, beta, gamma) of the search space has "
                                                          f"alpha*beta^2*gamma^2 within 0.1 of {product}")
             return
         total = len(triples)

@@ -110,16 +110,13 @@ def plan_tuner(algo: Algo, entries: list[Entry], problems: Problems) -> TunerPla
     if mode is not None and mode not in ("maximize", "minimize"):
         problems.add(join(where, "classArgs.optimize_mode"), f"found {show(mode)}", ["maximize", "minimize"])
         mode = None
+    plan_note = None
     if mode is None and name not in NO_DIRECTION:
         mode = "minimize" if name in MINIMIZE_BY_DEFAULT else "maximize"
         if name in MINIMIZE_BY_DEFAULT:
             plan_note = Note(join(where, "classArgs.optimize_mode"),
                              f"not set: NNI's {name} minimizes by default (its code; the 1.x docs said maximize), "
                              "so the objective is minimized")
-        else:
-            plan_note = None
-    else:
-        plan_note = None
     if any(e.nested for e in entries) and name not in NESTED_OK:
         problems.add(where, f"{name} does not support nested choices (NNI rejects them too)", NESTED_OK)
     plan = _MAPPERS[name](name, args, entries, where, problems)

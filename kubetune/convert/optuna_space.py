@@ -560,9 +560,16 @@ _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dict, _represent_dict)
 
 
+def dump_experiment(document: dict, header: list[str] = ()) -> str:
+    """YAML text (short lists and mappings in flow style, multi-line strings as blocks) after
+    `# `-prefixed header lines."""
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**9)
+    return "".join(f"# {line}\n" if line else "#\n" for line in header) + body
+
+
 def experiment_yaml(document: dict, source: str | None = None) -> str:
     """The compiled Experiment as YAML text, with a header saying where it came from."""
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**9)
+    body = dump_experiment(document)
     head = []
     if source:
         head.append(f"# Compiled by `kubetune convert optuna` from {Path(source).name}; edit the space, not this file.")

@@ -31,7 +31,7 @@ from .runner import Exited, Launcher, SubprocessLauncher
 from .state import ExperimentState, TrialRow
 from .status import Counts, condition, experiment_status, set_condition
 from .trialbook import TrialBook
-from .extensions import build_suggester, record_annotations
+from .extensions import build_suggester, extension_notes, record_annotations
 from .suggest import Suggestion, SuggestionError
 from .template import TemplateError, new_trial_name, primary_container, render_workload
 
@@ -87,7 +87,7 @@ class LocalEngine:
                  launcher: Launcher | None = None, reporter: Reporter | None = None, seed: int | None = None,
                  gpus: list[str] | None = None):
         self.exp = experiment
-        self.dir = Path(workdir) / experiment.name
+        self.dir = Path(workdir).resolve() / experiment.name  # absolute: trials run in other dirs
         self.overrides = overrides or LocalOverrides()
         self.launcher = launcher or SubprocessLauncher()
         self.reporter = reporter or Reporter()
@@ -168,6 +168,8 @@ class LocalEngine:
         # algorithm is asked; `kubetune best` reads them back from beside the state.
         record_annotations(self.dir, self.exp)
         suggester = build_suggester(self.exp, self.seed)
+        for note in extension_notes(self.exp):
+            self.reporter.message(note)
         completed = False
         exhausted = False
         previous = signal.signal(signal.SIGINT, self._on_interrupt) if _main_thread() else None
@@ -251,7 +253,7 @@ class LocalEngine:
                                         "Experiment has succeeded because max trial count has reached")
         # kubetune extension (NNI's maxExperimentDuration): no new trials after the annotation's
         # wall-clock time since creation; running trials finish. Katib ignores the annotation.
-        from kubetune.convert.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
+        from kubetune.spec.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
         try:
             limit = max_duration_seconds(self.exp.annotations)
         except ValueError as e:

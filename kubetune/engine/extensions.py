@@ -56,7 +56,26 @@ def build_suggester(exp: Experiment, seed: int | None = None) -> Suggester:
                               "samples a fixed space")
     # The algorithm's own sampler and per-call hook (e.g. tpe's hyperopt-style reseeding).
     return DefineByRunSuggester(algorithm.name, space, conditions, [objective_direction(exp.objective.type)],
-                                base._sampler_factory, base._before_ask)
+                                base.sampler_factory, base.before_ask)
+
+
+def extension_notes(exp: Experiment) -> list[str]:
+    """One line per extension in use, for the run's progress output."""
+    notes = []
+    try:
+        conditions, _ = parse_conditions(exp.annotations, exp.parameters)
+    except Exception:  # reported as errors elsewhere
+        conditions = None
+    objectives, _ = parse_objectives(exp.annotations, exp.metric_names, exp.objective.type)
+    if conditions is not None:
+        notes.append(f"kubetune.io/conditions: {len(conditions.conditions)} conditional parameter(s) sampled "
+                     "define-by-run; inactive ones get their neutral value (Katib would sample them all)")
+    if objectives is not None:
+        listed = ", ".join(f"{m} ({d[:3]})" for m, d in objectives.items())
+        notes.append(f"kubetune.io/objectives: NSGA-II (population {objectives.population_size}) over {listed} "
+                     f"instead of {exp.algorithm.name} (Katib runs {exp.algorithm.name} on "
+                     f"{exp.objective.metric_name}); kubetune best shows the Pareto front")
+    return notes
 
 
 def kubetune_annotations(exp: Experiment) -> dict[str, str]:

@@ -129,15 +129,22 @@ def prepare_dataset(dataset: str, out_dir: str, *, work_dir: str = "", image_siz
         say(f"dataset {dataset} has no test/ split: held out {len(held)} of {len(pool)} images "
             f"({split}, seed {seed}); trials train on {train_manifest}")
 
+    held_out = layout == "held-out"
+    # held-out test images are not in the trials' data, so they are checked here; and every
+    # unreadable image, train or test, is listed in one error
+    test_bad = _unreadable(test_records, int(image_size)) if held_out else {}
     cfg = DataConfig(path=data_path, image_size=int(image_size), val_ratio=float(val_ratio), split=split,
-                     seed=int(seed), cache=True, cache_dir=cache_dir or None, skip_corrupt=bool(skip_corrupt))
+                     seed=int(seed), cache=True, cache_dir=cache_dir or None,
+                     skip_corrupt=bool(skip_corrupt) or held_out)
     try:
         bundle = prepare_data(cfg)  # decodes every image once: the cache the trials reuse
     except DataError as e:
         raise PrepareError(str(e)) from None
-    skipped = set(bundle.skipped)
-    if layout == "held-out":  # the held-out images are not in the trials' manifest: check them here
-        skipped |= _unreadable(test_records, int(image_size), bool(skip_corrupt), dataset)
+    if held_out and not skip_corrupt and (bundle.skipped or test_bad):
+        problems = [f"{p}: unreadable" for p in bundle.skipped] + list(test_bad.values())
+        raise PrepareError(f"unreadable or corrupt images in {dataset} ({len(problems)}):\n  " + "\n  ".join(problems)
+                           + "\nfix or remove them, or set skip_corrupt to go on without them")
+    skipped = set(bundle.skipped) | set(test_bad)
     test_records = [r for r in test_records if r.rel not in skipped and r.path not in skipped]
     if not test_records:
         raise PrepareError(f"dataset {dataset}: the test split is empty (after leaving out unreadable images)")
@@ -161,9 +168,8 @@ def prepare_dataset(dataset: str, out_dir: str, *, work_dir: str = "", image_siz
     return prepared
 
 
-def _unreadable(records, image_size: int, skip_corrupt: bool, dataset: str) -> set[str]:
-    """Decode each record once; the rel paths of unreadable ones (all listed in one error unless
-    skip_corrupt), as trainer.data does for the parts it loads."""
+def _unreadable(records, image_size: int) -> dict[str, str]:
+    """rel path -> "path: reason" for each record that does not decode."""
     from trainer.data import decode_image
     from trainer.data.decode import describe_failure
 
@@ -173,12 +179,9 @@ def _unreadable(records, image_size: int, skip_corrupt: bool, dataset: str) -> s
             decode_image(r.path, image_size, 3)
         except Exception as e:  # noqa: BLE001 - any decoder failure means "unreadable"
             bad[r.rel] = f"{r.path}: {describe_failure(e)}"
-    if bad and not skip_corrupt:
-        raise PrepareError(f"unreadable or corrupt images in the test split of {dataset} ({len(bad)}):\n  "
-                           + "\n  ".join(bad.values()) + "\nfix or remove them, or set skip_corrupt")
     for line in bad.values():
-        log.warning("skipped unreadable test image %s", line)
-    return set(bad)
+        log.info("unreadable test image %s", line)
+    return bad
 
 
 def load_prepared(out_dir: str) -> PreparedData:

@@ -50,12 +50,16 @@ def model_dir_name(name: str) -> str:
 
 def export_model(checkpoint: str, out_dir: str, model_name: str, *, verify: bool = True) -> dict[str, Any]:
     """ONNX + metadata.json + Triton layout of `checkpoint` in out_dir (trainer.export)."""
+    from trainer.errors import UserError
     from trainer.export import export
 
     if not Path(checkpoint).is_file():
         raise ExportError(f"checkpoint {checkpoint} does not exist (did the trial finish? is the models volume "
                           "mounted at the same path here?)")
-    return export(checkpoint, out_dir, verify=verify, triton=True, triton_name=model_name)
+    try:
+        return export(checkpoint, out_dir, verify=verify, triton=True, triton_name=model_name)
+    except UserError as e:
+        raise ExportError(f"exporting {checkpoint}: {e}") from None
 
 
 def publish_model(model_dir: str, store_uri: str, prefix: str, model_name: str, *, overwrite: bool = False,

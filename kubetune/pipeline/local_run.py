@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -75,7 +76,10 @@ def run_local_pipeline(out_dir: str | os.PathLike[str], *, dataset: str, argumen
     started = time.monotonic()
     say(f"running the kubetune pipeline with kfp.local (SubprocessRunner) into {out}")
     try:
-        task = build(for_local=True)(**params)
+        with warnings.catch_warnings():  # expected under kfp.local: the images are not used, display names
+            warnings.filterwarnings("ignore", message=".*non-Python base image.*")
+            warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
+            task = build(for_local=True)(**params)
     except RuntimeError as e:  # kfp.local: "Pipeline 'kubetune' finished with status FAILURE..."
         raise LocalRunError(f"{e} (each step's log is above; its files are under {pipeline_root})") from None
     seconds = time.monotonic() - started

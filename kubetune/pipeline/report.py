@@ -41,8 +41,10 @@ def leaderboard_markdown(search: dict, model: dict | None, ensemble: dict | None
         out.append(f"**Chosen model:** trial `{best['name']}`, {metric} = {_fmt(best['objective'])}"
                    + (" (" + ", ".join(f"{k}={v}" for k, v in best["params"].items()) + ")" if best["params"] else ""))
     if model:
+        files = model.get("files")
+        count = f"{int(files)} files" if isinstance(files, (int, float)) else "files"
         out.append(f"published to `{model['model_uri']}` (serving root `{model['serving_uri']}`, "
-                   f"{model['files']} files with sha256 in MANIFEST.json)")
+                   f"{count} with sha256 in MANIFEST.json)")
     out += ["", "## Leaderboard", ""]
     params = list(dict.fromkeys(k for t in trials for k in t["params"]))
     metrics = list(dict.fromkeys(m for t in trials for m in t["metrics"] if m != metric))

@@ -69,11 +69,15 @@ class SearchResult:
         return asdict(self)
 
 
-def rank(rows: list[TrialRow], objective_type: str, trials_dir: str, top_k: int) -> tuple[list[TrialSummary], list[TrialSummary]]:
-    """(all trials best first, the top_k finished ones with an objective value)."""
+def rank(rows: list[TrialRow], objective_type: str, trials_dir: str, top_k: int,
+         leader: str = "") -> tuple[list[TrialSummary], list[TrialSummary]]:
+    """(all trials best first, the top_k finished ones with an objective value). `leader` (Katib's
+    currentOptimalTrial) goes first when it is among them: on a cluster Katib's choice is the truth."""
     from kubetune.leaderboard import ranked
 
     ordered = [TrialSummary.of(r, trials_dir) for r in ranked(rows, objective_type)]
+    if leader:
+        ordered.sort(key=lambda t: t.name != leader)  # stable: the rest keep their order
     top = [t for t in ordered if t.state in RANKED_STATES and t.objective is not None][:max(1, top_k)]
     return ordered, top
 
@@ -140,7 +144,7 @@ def run_katib(experiment: dict, *, trials_dir: str, top_k: int, namespace: str =
 
     try:
         snap = watch(client, name, namespace, on_update, interval=poll_interval, timeout=timeout, on_retry=on_retry)
-    except WatchTimeout as e:
+    except WatchTimeout:
         raise SearchFailed(f"Katib experiment {namespace}/{name} has not finished after {timeout:.0f}s; it keeps "
                            "running on the cluster: retry this step to resume waiting for it, or raise the "
                            "timeout") from None
@@ -149,10 +153,8 @@ def run_katib(experiment: dict, *, trials_dir: str, top_k: int, namespace: str =
         failed = _condition(status, "Failed") or {}
         raise SearchFailed(f"Katib experiment {namespace}/{name} failed: {failed.get('reason', 'Failed')}: "
                            f"{failed.get('message', '(no message)')}")
-    trials, top = rank(snap.rows, snap.view.objective_type, trials_dir, top_k)
-    katib_best = status["currentOptimalTrial"].get("bestTrialName")
-    if katib_best:  # Katib's choice (its metric strategy) leads, as in `kubetune best`
-        top = sorted(top, key=lambda t: t.name != katib_best)
+    trials, top = rank(snap.rows, snap.view.objective_type, trials_dir, top_k,
+                       leader=status["currentOptimalTrial"].get("bestTrialName") or "")
     if not top:
         raise SearchFailed(f"Katib experiment {namespace}/{name} succeeded but no trial finished with "
                            f"{objective['objectiveMetricName']}: see `kubetune trials {name} -n {namespace}`")
@@ -164,16 +166,18 @@ def run_katib(experiment: dict, *, trials_dir: str, top_k: int, namespace: str =
 
 # -- local ---------------------------------------------------------------------------------------
 class _LogReporter:
-    def __init__(self, say: Callable[[str], None], exp, objective: str):
-        self.say, self.exp = say, exp
-        self.progress = _Progress(say, objective)
+    """The local engine's progress callbacks as log lines (kubetune.engine.Reporter)."""
+
+    def __init__(self, say: Callable[[str], None], objective: str):
+        self.say, self.objective = say, objective
 
     def started(self, trial) -> None:
         self.say(f"start    {trial.name}  " + " ".join(f"{k}={v}" for k, v in trial.assignments.items()))
 
     def finished(self, trial) -> None:
-        value = f"  {self.exp.objective.metric_name}={trial.objective:.4g}" if trial.objective is not None else ""
-        why = "" if trial.state == "Succeeded" else f"  ({(trial.message or trial.reason).splitlines()[0] if (trial.message or trial.reason) else ''})"
+        value = f"  {self.objective}={trial.objective:.4g}" if trial.objective is not None else ""
+        detail = (trial.message or trial.reason or "").splitlines()
+        why = f"  ({detail[0]})" if trial.state != "Succeeded" and detail else ""
         self.say(f"{trial.state.lower():<8} {trial.name}{value}{why}")
 
     def resumed(self, reset: list[str], kept: int) -> None:
@@ -194,11 +198,12 @@ def run_local(experiment: dict, *, trials_dir: str, top_k: int, workdir: str, pa
     from kubetune.spec import experiment_from_dict
 
     exp = experiment_from_dict(experiment, source=f"experiment {experiment['metadata']['name']}")
-    reporter = _LogReporter(say, exp, exp.objective.metric_name)
+    reporter = _LogReporter(say, exp.objective.metric_name)
     say(f"running experiment {exp.name} locally: max {exp.max_trial_count} trials, "
         f"{exp.parallel_trial_count} in parallel, algorithm {exp.algorithm.name}; state in {Path(workdir) / exp.name}")
     result = LocalEngine(exp, workdir, LocalOverrides(paths=dict(path_map or {})), reporter=reporter).run()
-    trials, top = rank(result.trials, exp.objective.type, trials_dir, top_k)
+    trials, top = rank(result.trials, exp.objective.type, trials_dir, top_k,
+                       leader=result.status["currentOptimalTrial"].get("bestTrialName") or "")
     if result.interrupted:
         raise SearchFailed(f"experiment {exp.name} was interrupted; run the step again to resume it")
     if not result.succeeded or not top:

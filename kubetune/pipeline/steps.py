@@ -38,7 +38,7 @@ def search_step(out_dir: str, *, backend: str, run_id: str, data_path: str, data
                 timeout: float | None = None, name_prefix: str = "", say: Callable[[str], None] = say_line) -> SearchResult:
     """Render the Experiment, write it to <out_dir>/experiment.yaml, run it, write search.json."""
     if backend == "katib":
-        _check_on_trial_volumes(data_path=data_path, work_dir=work_dir)
+        _check_on_trial_volumes(dataset=data_path, work_dir=work_dir)
     name = experiment_name(name_prefix or f"kt-{model}", run_id)
     trials_dir = f"{work_dir.rstrip('/')}/{name}/models"
     settings = ExperimentSettings(
@@ -85,7 +85,8 @@ def export_step(top_trials: list[dict], out_dir: str, *, store: str, store_endpo
     if not top_trials:
         raise ExportError("no trial to export: the search step returned none")
     best = top_trials[0]
-    return export_and_publish(best["checkpoint"], store, prefix, model_name, out_dir=out_dir,
+    # the prefix is this run's experiment name: a retried step replaces its own earlier publish
+    return export_and_publish(best["checkpoint"], store, prefix, model_name, out_dir=out_dir, overwrite=True,
                               metadata={"trial": best["name"], "objective": best.get("objective"),
                                         "params": best.get("params") or {}, "experiment": prefix},
                               endpoint=store_endpoint or None, say=say)

@@ -8,6 +8,7 @@ Katib install (docs/search-spaces.md):
 | annotation kubetune.io/conditions          | define-by-run sampling           | ignored: every parameter sampled
 | annotation kubetune.io/objectives          | NSGA-II, Pareto front in `best`  | ignored: objectiveMetricName only
 | algorithmName fixed-product                | NNI 1.x FixedProductTuner        | rejected: use grid over the triples
+| annotation kubetune.io/max-duration        | no new trials after the duration | ignored: no duration limit
 
 `extension_problems(exp)` returns the errors (malformed annotations, combinations the local engine
 cannot run); `kubetune.spec.check` adds them to Katib's validation errors.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from .conditions import ANNOTATION_PATH as CONDITIONS_PATH
 from .conditions import DEFINE_BY_RUN_ALGORITHMS, parse_conditions
+from .duration import MAX_DURATION_ANNOTATION, max_duration_seconds
 from .errors import Problem, SpecError, error
 from .experiment import Experiment
 from .objectives import ANNOTATION_PATH as OBJECTIVES_PATH
@@ -44,4 +46,9 @@ def extension_problems(exp: Experiment) -> list[Problem]:
                               f"multi-objective search; {algorithm} cannot be replaced",
                               "use a sampling algorithm such as tpe or random (Katib runs it on "
                               "objectiveMetricName)"))
+    try:
+        max_duration_seconds(annotations)
+    except ValueError as e:
+        problems.append(error(f"metadata.annotations[{MAX_DURATION_ANNOTATION}]", str(e),
+                              "write a duration such as 30m, 2h or 1d"))
     return problems

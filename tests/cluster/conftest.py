@@ -40,10 +40,20 @@ def tool() -> Callable[[str], str]:
     return find
 
 
+# Images kept per class and split: enough for every class to be in train and val, few enough that
+# one epoch of any template's model takes seconds on one CPU thread.
+PER_CLASS = {"train": 24, "val": 6, "test": 3}
+
+
 @pytest.fixture(scope="session")
 def digits_root(tmp_path_factory) -> Path:
-    """A folder holding digits/ (16 px PNGs): what the Experiments mount at /datasets."""
+    """A folder holding digits/ (16 px PNGs, a per-class subset): what the Experiments mount at /datasets."""
     root = tmp_path_factory.mktemp("datasets")
-    subprocess.run([sys.executable, "-m", "trainer", "data", "digits", "--out", str(root / "digits"),
+    digits = root / "digits"
+    subprocess.run([sys.executable, "-m", "trainer", "data", "digits", "--out", str(digits),
                     "--image-size", "16"], check=True, capture_output=True, cwd=ROOT, timeout=300)
+    for split, keep in PER_CLASS.items():
+        for class_dir in sorted((digits / split).iterdir()):
+            for extra in sorted(class_dir.iterdir())[keep:]:
+                extra.unlink()
     return root

@@ -151,20 +151,50 @@ def test_build_script_rejects_bad_input(env, message):
     assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
+def test_trainer_images_hold_every_dependency_of_the_project():
+    """The trainer images install the project (kubetune + trainer) with --no-deps on top of
+    requirements-trainer.txt + requirements-pipeline.txt: those must cover pyproject's dependencies."""
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", d, 1)[0]).lower() for d in deps}
+    pinned = set(_pins(IMAGES / "requirements-trainer.txt")) | set(_pins(IMAGES / "requirements-pipeline.txt"))
+    assert names - pinned == set()
+    for name in ("trainer", "trainer-cpu"):
+        text = (IMAGES / f"Dockerfile.{name}").read_text()
+        assert "-r /build/images/requirements-pipeline.txt" in text and "--no-deps --no-build-isolation /build/src" in text
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("requirements", ["requirements-trainer.txt", "requirements-pipeline.txt"])
+@pytest.mark.parametrize("requirements", [("requirements-trainer.txt", "requirements-pipeline.txt"),
+                                          ("requirements-pipeline.txt",)], ids=["trainer-image", "pipeline-image"])
 def test_image_requirements_resolve_on_the_index(requirements, tmp_path):
-    """What `pip install -r` in the Dockerfile does, without installing: a pin that does not exist
-    or conflicts fails here. (requirements-torch-cpu.txt needs PyTorch's own index, which this
+    """What `pip install -r ...` in the Dockerfile does, without installing: a pin that does not
+    exist or conflicts fails here. (requirements-torch-cpu.txt needs PyTorch's own index, which this
     machine cannot reach; its versions are checked against constraints.txt above.)"""
+    import json
+
     report = tmp_path / "report.json"
+    files = [arg for name in requirements for arg in ("-r", str(IMAGES / name))]
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--report", str(report), "-r", str(IMAGES / requirements)],
+         "--report", str(report), *files],
         capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-4000:]
-    import json
-    installed = {i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"]
+    installed = {re.sub(r"[-_.]+", "-", i["metadata"]["name"]).lower(): i["metadata"]["version"]
                  for i in json.loads(report.read_text())["install"]}
-    for name, version in _pins(IMAGES / requirements).items():
-        assert installed.get(name) == version, f"{name}: resolved {installed.get(name)}, pinned {version}"
+    for name in requirements:
+        for package, version in _pins(IMAGES / name).items():
+            assert installed.get(package) == version, f"{package}: resolved {installed.get(package)}, pinned {version}"
+
+
+@pytest.mark.slow
+def test_tools_pinned_inside_the_dockerfiles_exist():
+    """pip==... / setuptools==... pinned in RUN lines resolve too."""
+    pins = set()
+    for dockerfile in DOCKERFILES:
+        pins |= set(re.findall(r"\b((?:pip|setuptools|wheel)==[0-9][^\s\\]*)", dockerfile.read_text()))
+    assert pins, "no tool pins found in the Dockerfiles"
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                             "--no-deps", *sorted(pins)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -150,12 +150,15 @@ def test_nan_and_missing_default_are_not_reported(run_trial):
 
 
 def test_launcher_sets_nni_variables_and_puts_the_shim_first(run_trial, tmp_path):
-    code = ("import os, nni, kubetune\nprint(nni.__file__)\n"
+    code = ("import os, sys, nni, kubetune\nfrom pathlib import Path\n"
+            "print(Path(nni.__file__).resolve().parent.parent == Path(kubetune.__file__).resolve().parent.parent,"
+            " nni.__version__, sys.path.index(str(Path(kubetune.__file__).resolve().parent.parent)))\n"
             "print(os.environ['NNI_OUTPUT_DIR'], os.path.isdir(os.environ['NNI_OUTPUT_DIR']))\n")
     proc = run_trial(code)
     assert proc.returncode == 0, proc.stderr
-    shim_file, output = proc.stdout.splitlines()
-    assert shim_file.endswith("nni/__init__.py") and "site-packages/nni/" not in shim_file.replace("kubetune", "")
+    shim, output = proc.stdout.splitlines()
+    # the shim package next to kubetune, first on sys.path after the script's own directory
+    assert shim == "True 0.0.0+kubetune.shim 1"
     assert output == f"{tmp_path} True"  # defaults to the working directory, created
 
 

@@ -135,6 +135,7 @@ def test_random_search_every_type_in_domain(nni_files, v2):
     assert min(seen["randint_wide"]) < 50 and max(seen["randint_wide"]) > 950
 
 
+@pytest.mark.slow
 def test_tpe_every_type_in_domain(nni_files, v2):
     result = _convert(nni_files, v2, SPACE, {"name": "TPE", "classArgs": {"optimize_mode": "maximize", "seed": 2}})
     samples = _sample(result.document, 120, batch=4)
@@ -149,6 +150,7 @@ def test_grid_every_type_in_domain(nni_files, v2):
     assert_covered(seen, ["choice_single", "randint_single", "nested"])
 
 
+@pytest.mark.slow
 def test_cmaes_bayesian_and_hyperband_stay_in_domain(nni_files, v2):
     evolution = _convert(nni_files, v2, NUMERIC, {"name": "Evolution", "classArgs": {"optimize_mode": "maximize"}})
     assert evolution.document["spec"]["algorithm"]["algorithmName"] == "cmaes"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kubetune.convert.duration import max_duration_seconds, parse_duration, parse_v1_duration
+from kubetune.spec.duration import max_duration_seconds, parse_duration, parse_v1_duration
 from kubetune.engine import LocalEngine
 from kubetune.spec import experiment_from_dict
 

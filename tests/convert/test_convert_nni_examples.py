@@ -70,6 +70,8 @@ def _tiny_copy(setup: str, dest: Path) -> Path:
                           (r"--resolution \d+", "--resolution 16"), (r"maxTrialNum: \d+", "maxTrialNum: 2"),
                           (r"--batch-size \d+", "--batch-size 32")):
         text = re.sub(pattern, repl, text)
+    if "--resolution" not in text:  # seed 002 trains at the trainer's default 224 px
+        text = re.sub(r"(command: python3? -m trainer train)", r"\1 --image-size 16", text)
     config.write_text(text + "  # (test: tiny)\n")
     space = dest / "search_net_ViT.json"
     if space.exists():  # ViT: patch-num 15/10/6/5 must divide the image size

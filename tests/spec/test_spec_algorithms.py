@@ -203,18 +203,18 @@ def test_extra_algorithms_are_known_and_checked(doc):
     def check_fixed_product(ctx: AlgorithmContext) -> list[Problem]:
         value = ctx.settings_dict.get("phi")
         if value is None:
-            return [Problem(f"{ctx.path}.algorithmSettings", "fixed-product needs phi", "error")]
+            return [Problem(f"{ctx.path}.algorithmSettings", "my-algo needs phi", "error")]
         return []
 
-    with_algorithm(doc, "fixed-product")
+    with_algorithm(doc, "my-algo")
     find(errors_of(doc), f"{A}.algorithmName", "unable to get Suggestion config data")
-    register_algorithm("fixed-product", check_fixed_product)
+    register_algorithm("my-algo", check_fixed_product)
     try:
         find(errors_of(doc), f"{A}.algorithmSettings", "needs phi")
-        with_algorithm(doc, "fixed-product", {"phi": "1"})
-        assert experiment_from_dict(doc).algorithm.name == "fixed-product"
+        with_algorithm(doc, "my-algo", {"phi": "1"})
+        assert experiment_from_dict(doc).algorithm.name == "my-algo"
     finally:
-        EXTRA_ALGORITHMS.pop("fixed-product")
+        EXTRA_ALGORITHMS.pop("my-algo")
 
 
 def test_a_crashing_extra_check_becomes_an_error(doc):
@@ -349,12 +349,12 @@ def test_registered_run_check_is_used_and_replaced(doc):
         return []
 
     def run_check(ctx):
-        return [warning(ctx.path, "fixed-product: extra advice", "x")]
+        return [warning(ctx.path, "my-algo: extra advice", "x")]
 
-    register_algorithm("fixed-product", check, run_check)
+    register_algorithm("my-algo", check, run_check)
     try:
-        find(warnings_of(with_algorithm(doc, "fixed-product")), A, "extra advice")
-        register_algorithm("fixed-product", check)  # re-registering without one drops it
+        find(warnings_of(with_algorithm(doc, "my-algo")), A, "extra advice")
+        register_algorithm("my-algo", check)  # re-registering without one drops it
         assert A not in paths(warnings_of(doc))
     finally:
-        EXTRA_ALGORITHMS.pop("fixed-product")
+        EXTRA_ALGORITHMS.pop("my-algo")

@@ -142,3 +142,12 @@ def test_print_config_through_cli(run_cli, tmp_path):
 def test_model_kwarg_spelling_is_kept():
     cfg = cfg_of("--model", "cells", "--N", "3", "--set", "cells.normal_cell=Conv")
     assert cfg.model_args == {"N": 3} and cfg.cells == {"normal_cell": "Conv"}
+
+
+def test_saved_config_round_trips_as_a_base():
+    # A checkpoint stores cfg.to_dict(); resuming rebuilds from it (None, nested and free keys included).
+    for argv in (["--model", "efficientnet-b0", "--alpha", "1.2"],
+                 ["--model", "yaml", "--blocks.config", "example", "--milestones", "3,5", "--scheduler", "step"],
+                 ["--model", "cells", "--N", "2", "--set", "cells.base_channels=8"]):
+        cfg = cfg_of(*argv)
+        assert build_config([], base=cfg.to_dict()).to_dict() == cfg.to_dict()

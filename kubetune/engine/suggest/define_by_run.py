@@ -73,8 +73,8 @@ class DefineByRunSuggester:
         self._order = conditions.order if conditions is not None else list(space.names)
         self._directions = list(directions)
         self._metrics = list(metrics) if metrics is not None else None
-        self._sampler_factory = sampler_factory
-        self._before_ask = before_ask
+        self.sampler_factory = sampler_factory
+        self.before_ask = before_ask
         self._study: optuna.Study | None = None
         self._numbers: dict[str, int] = {}
         self._open: dict[int, optuna.Trial] = {}
@@ -90,7 +90,7 @@ class DefineByRunSuggester:
         with quiet_optuna():
             if self._study is None:
                 try:
-                    sampler = self._sampler_factory(count, trials)
+                    sampler = self.sampler_factory(count, trials)
                 except SuggestionError:
                     raise
                 except Exception as exc:
@@ -99,8 +99,8 @@ class DefineByRunSuggester:
             self._sync(trials)
             if count <= 0:
                 return []
-            if self._before_ask is not None:
-                self._before_ask(self._study, count)
+            if self.before_ask is not None:
+                self.before_ask(self._study, count)
             return [self._ask() for _ in range(count)]
 
     # ---- ask ----------------------------------------------------------------------------

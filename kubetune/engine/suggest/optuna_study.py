@@ -87,8 +87,8 @@ class OptunaSuggester:
         self._space = space
         self._distributions = space.optuna_distributions
         self._direction = direction
-        self._sampler_factory = sampler_factory
-        self._before_ask = before_ask
+        self.sampler_factory = sampler_factory
+        self.before_ask = before_ask
         self._study: optuna.Study | None = None
         self._numbers: dict[str, int] = {}  # trial name -> Optuna trial number
         self._open: dict[int, optuna.Trial] = {}  # Optuna trials not told yet
@@ -105,7 +105,7 @@ class OptunaSuggester:
         with quiet_optuna():
             if self._study is None:
                 try:
-                    sampler = self._sampler_factory(count, trials)
+                    sampler = self.sampler_factory(count, trials)
                 except SuggestionError:
                     raise
                 except Exception as exc:  # a sampler that cannot be built: Katib's stage C
@@ -114,8 +114,8 @@ class OptunaSuggester:
             self._sync(trials)
             if count <= 0:
                 return []
-            if self._before_ask is not None:
-                self._before_ask(self._study, count)
+            if self.before_ask is not None:
+                self.before_ask(self._study, count)
             return [self._ask() for _ in range(count)]
 
     # ---- ask ----------------------------------------------------------------------------

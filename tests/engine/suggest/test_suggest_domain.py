@@ -50,6 +50,10 @@ CASES = [
      [p_int("a", 1, 5, 2), p_double("b", 0.0, 0.5, 0.1), p_cat("c", "x", "y"),
       p_int("d", 1, 64, 9, dist="logUniform"), p_double("e", 0.1, 0.35, 0.05, dist="normal")],
      200, 7),
+    # NNI 1.x FixedProductTuner grid for product 2: 109 of the 2541 (alpha, beta, gamma) points
+    ("fixed-product", {"product": "2"},
+     [p_double("alpha", 1.0, 2.0, 0.05), p_double("beta", 1.0, 1.5, 0.05), p_double("gamma", 1.0, 1.5, 0.05)],
+     109, 7),
 ]
 
 
@@ -65,7 +69,7 @@ def test_suggestions_lie_in_the_feasible_space(algorithm, settings, parameters, 
 def test_every_registered_algorithm_is_covered():
     assert set(registered_algorithms()) == {
         "random", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization", "grid", "sobol",
-        "hyperband",
+        "hyperband", "fixed-product",
     }
 
 

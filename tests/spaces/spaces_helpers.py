@@ -1,0 +1,57 @@
+"""Helpers for the search-space tests: parameters, an independent domain check, a loop that asks a
+suggester and finishes its trials."""
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable
+
+from kubetune.engine.suggest import TrialView
+from kubetune.spec.space import Parameter
+
+
+def p_cat(name: str, *values: str) -> Parameter:
+    return Parameter(name, "categorical", values=tuple(values))
+
+
+def p_int(name: str, lo: int, hi: int, step: int | None = None, dist: str = "uniform") -> Parameter:
+    return Parameter(name, "int", lo, hi, step, distribution=dist)
+
+
+def p_double(name: str, lo: float, hi: float, step: float | None = None, dist: str = "uniform") -> Parameter:
+    return Parameter(name, "double", lo, hi, step, distribution=dist)
+
+
+def in_domain(param: Parameter, value: str) -> bool:
+    """Is `value` a value Katib would accept for `param` (listed, in bounds, on the step grid)."""
+    if param.type in ("categorical", "discrete"):
+        return value in param.values
+    try:
+        number = int(value) if param.type == "int" else float(value)
+    except ValueError:
+        return False
+    if not math.isfinite(number):
+        return False
+    low = param.min
+    if param.distribution == "logUniform":
+        low = max(1 if param.type == "int" else 1e-10, param.min)
+    if not low <= number <= param.max:
+        return False
+    step = param.step if param.type == "double" else (param.step or 1)
+    if step is None:
+        return True
+    k = (number - param.min) / step
+    return abs(k - round(k)) < 1e-9
+
+
+def drive(suggester, rounds: int, batch: int, score: Callable[[dict[str, str]], float],
+          rng: random.Random | None = None) -> list[TrialView]:
+    """Ask `rounds` batches; every trial succeeds with `score(assignments)` (a few fail)."""
+    rng = rng or random.Random(0)
+    views: list[TrialView] = []
+    for _ in range(rounds):
+        for s in suggester.suggest(batch, views):
+            state = "Failed" if rng.random() < 0.1 else "Succeeded"
+            value = score(s.assignments) if state == "Succeeded" else None
+            views.append(TrialView(f"t{len(views)}", dict(s.assignments), state, value, {}, {}))
+    return views
