@@ -47,7 +47,8 @@ AMP_MODES = ("auto", "bf16", "fp16", "off")
 BEST_MODES = ("auto", "max", "min")
 METRICS_FORMATS = ("text", "json")
 # Per-epoch metrics a run can keep best.pt by (report.py documents the names).
-BEST_METRICS = ("accuracy", "loss", "f1", "top5", "val_accuracy", "val_loss", "train_loss", "train_accuracy")
+BEST_METRICS = ("accuracy", "loss", "f1", "top5", "val_accuracy", "val_loss", "train_loss", "train_accuracy",
+                "score")
 
 
 def _opt(default: Any, help: str, *, group: str, aliases: Iterable[str] = (),
@@ -618,6 +619,8 @@ def validate(cfg: TrainConfig) -> None:
         raise bad("milestones", "scheduler step needs milestones, e.g. --milestones 10,20,25")
     if cfg.optimizer != "sgd" and cfg.nesterov:
         raise bad("nesterov", "only applies to sgd")
+    if cfg.best_metric == "score" and not (cfg.score_params_budget or cfg.score_macs_budget):
+        raise bad("best_metric", "`score` is reported only with score_params_budget or score_macs_budget set")
     if cfg.threads < 0:
         raise bad("threads", "must be 0 (auto) or > 0")
     if cfg.workers < -1:
@@ -694,11 +697,12 @@ def parse_cli(argv: list[str]) -> ParsedArgs:
                     nxt = argv[i + 1] if i + 1 < len(argv) else None
                     if nxt is not None and nxt.lower() in _TRUE | _FALSE:
                         i += 1
-                        flags.append(Assignment(key, nxt, raw_name))
+                        flags.append(Assignment(name.lstrip("-"), nxt, raw_name))
                     else:
-                        flags.append(Assignment(key, True, raw_name))
+                        flags.append(Assignment(name.lstrip("-"), True, raw_name))
                 else:
-                    flags.append(Assignment(key, inline if eq else take_value(raw_name), raw_name))
+                    # the user's spelling is kept (model kwargs may be upper case); build_config normalises
+                    flags.append(Assignment(name.lstrip("-"), inline if eq else take_value(raw_name), raw_name))
         i += 1
     result.assignments = files + flags
     return result

@@ -128,8 +128,8 @@ def local_launch(pc: PrimaryContainer, over: LocalOverrides, trial_dir: Path, tr
     trial_dir.mkdir(parents=True, exist_ok=True)
     path_map = dict(extra_path_map or {})
     volumes = {v.get("name"): v for v in pc.pod_spec.get("volumes") or []}
-    referenced = " ".join([*(c.get("command") or []), *(c.get("args") or []),
-                           *[str(e.get("value", "")) for e in c.get("env") or []], str(c.get("workingDir", ""))])
+    texts = [*map(str, c.get("command") or []), *map(str, c.get("args") or []),
+             *[str(e.get("value", "")) for e in c.get("env") or []], str(c.get("workingDir", ""))]
     for mount in c.get("volumeMounts") or []:
         mpath = mount.get("mountPath", "")
         if mpath in over.paths:
@@ -140,7 +140,7 @@ def local_launch(pc: PrimaryContainer, over: LocalOverrides, trial_dir: Path, tr
             local = trial_dir / "volumes" / str(mount.get("name"))
             local.mkdir(parents=True, exist_ok=True)
             path_map[mpath] = str(local)
-        elif mpath and mpath in referenced:
+        elif mpath and any(_map_paths(t, {mpath: "\0"}) != t for t in texts):  # the command uses it
             raise TemplateError(
                 f"volumeMount {mount.get('name')} at {mpath}: no local path for it; map it with "
                 f"`--set-path {mpath}=LOCAL_DIR` or under `paths:` in --local-config"

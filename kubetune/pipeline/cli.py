@@ -133,6 +133,27 @@ def _arguments(args, known: dict) -> dict:
         raise _user_error(str(e)) from None
 
 
+def _preflight(arguments: dict, known: dict) -> None:
+    """Render the search step's Experiment from these arguments (placeholder paths) so that a bad
+    search space, algorithm or budget fails here, before any step runs."""
+    from kubetune.pipeline.experiment import ExperimentSettings, ExperimentSettingsError, render_experiment
+    from kubetune.pipeline.space import SpaceError
+    from kubetune.spec import SpecError
+
+    value = lambda name: arguments.get(name, known[name][1])  # noqa: E731 - given, else the default
+    try:
+        render_experiment(ExperimentSettings(
+            name="kt-preflight", data_path="/datasets/data", trials_dir="/models/trials", model=value("model"),
+            search_space=value("search_space"), algorithm=value("algorithm"), max_trials=int(value("max_trials")),
+            parallel_trials=int(value("parallel_trials")), max_failed_trials=int(value("max_failed_trials")),
+            epochs=int(value("epochs")), image_size=int(value("image_size")), batch_size=int(value("batch_size")),
+            gpus_per_trial=int(value("gpus_per_trial")), seed=int(value("seed"))))
+    except (SpaceError, ExperimentSettingsError) as e:
+        raise _user_error(str(e)) from None
+    except SpecError as e:
+        raise _user_error(f"the search step's Experiment would be invalid:\n{e}") from None
+
+
 # -- compile ------------------------------------------------------------------------------------
 def cmd_compile(args) -> int:
     from kubetune.pipeline.definition import compile_to, kubernetes_extension_installed
@@ -153,8 +174,10 @@ def cmd_run(args) -> int:
 
     if not Path(args.data).exists() and "://" not in args.data:
         raise _user_error(f"--data {args.data}: no such file or directory")
-    arguments = _arguments(args, parameters_of_pipeline(build(for_local=True)))
+    known = parameters_of_pipeline(build(for_local=True))
+    arguments = _arguments(args, known)
     arguments.setdefault("gpus_per_trial", 0)
+    _preflight(arguments, known)
     out = Path(args.output or Path(LOCAL_RUNS) / time.strftime("%Y%m%d-%H%M%S"))
     dataset = arguments.pop("dataset")
     store = arguments.pop("store", None)
@@ -171,7 +194,7 @@ def cmd_run(args) -> int:
     print(f"model: {result.model_uri} (fetched and verified into {result.files['model']})")
     print(f"outputs in {result.out_dir}:")
     for name in ("model", "leaderboard.md", "metrics.json", "confusion_matrix.csv", "predictions.csv",
-                 "experiment.yaml", "summary.json"):
+                 "experiment.yaml", "summary.json", "pipeline.log"):
         print(f"  {result.files[name]}")
     return 0
 
@@ -193,6 +216,7 @@ def cmd_submit(args) -> int:
     except ParameterError as e:
         raise _user_error(str(e)) from None
     arguments = _arguments(args, known)
+    _preflight(arguments, known)
     try:
         run = submit_run(package, arguments, host=args.host, namespace=args.kfp_namespace, experiment=args.experiment,
                          run_name=args.run_name, token=args.token, service_account=args.service_account,

@@ -9,14 +9,19 @@
     <out>/predictions.csv      the ensemble's test predictions
     <out>/experiment.yaml      the Katib Experiment the search ran (the same one Katib would get)
     <out>/summary.json         all of the above, with the paths
+    <out>/pipeline.log         every step's full log
     <out>/store/  <out>/work/  <out>/kfp/   the store, trial outputs + engine state, KFP's own outputs
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
+import re
 import shutil
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -54,6 +59,34 @@ def _executor_metadata(task_dir: Path, output: str) -> dict:
     return artifacts[0].get("metadata") or {}
 
 
+class _StepLog(io.TextIOBase):
+    """stdout while kfp.local runs: everything goes to <out>/pipeline.log; the terminal gets the same
+    minus the executor-input JSON kfp prints at the start of every step (dozens of lines each)."""
+
+    def __init__(self, terminal, log_file):
+        self.terminal, self.log_file = terminal, log_file
+        self.partial = ""
+        self.skipping = False
+
+    def write(self, text: str) -> int:
+        self.log_file.write(text)
+        self.partial += text
+        *lines, self.partial = self.partial.split("\n")
+        for line in lines:
+            if self.skipping:
+                self.skipping = line.rstrip() != "    }"  # the dump's closing brace (kfp indents by 4)
+                continue
+            if "Got executor_input:" in line:
+                self.skipping = True
+                continue
+            self.terminal.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.log_file.flush()
+        self.terminal.flush()
+
+
 def run_local_pipeline(out_dir: str | os.PathLike[str], *, dataset: str, arguments: dict[str, Any] | None = None,
                        store: str | None = None, say: Callable[[str], None] = say_line) -> LocalRunResult:
     """Run the pipeline with kfp.local and collect its outputs into out_dir (see the module doc).
@@ -75,13 +108,18 @@ def run_local_pipeline(out_dir: str | os.PathLike[str], *, dataset: str, argumen
                raise_on_error=True, enable_caching=False)
     started = time.monotonic()
     say(f"running the kubetune pipeline with kfp.local (SubprocessRunner) into {out}")
+    log_path = out / "pipeline.log"
     try:
-        with warnings.catch_warnings():  # expected under kfp.local: the images are not used, display names
+        with warnings.catch_warnings(), open(log_path, "w", encoding="utf-8") as log_file, \
+                contextlib.redirect_stdout(_StepLog(sys.stdout, log_file)):
+            # expected under kfp.local: the images are not used, display names do nothing
             warnings.filterwarnings("ignore", message=".*non-Python base image.*")
             warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
             task = build(for_local=True)(**params)
     except RuntimeError as e:  # kfp.local: "Pipeline 'kubetune' finished with status FAILURE..."
-        raise LocalRunError(f"{e} (each step's log is above; its files are under {pipeline_root})") from None
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # kfp colours its messages
+        raise LocalRunError(f"{plain} (each step's log is above and in {log_path}; its files are under "
+                            f"{pipeline_root})") from None
     seconds = time.monotonic() - started
     run_dir = _single("kubetune-*", pipeline_root)
     return _collect(out, run_dir, task.outputs, seconds, store_from_uri(params["store"]), say)
@@ -119,4 +157,5 @@ def _collect(out: Path, run_dir: Path, outputs: dict, seconds: float, store, say
         "files": result.files, "metrics": result.metrics, "kfp_run_dir": str(run_dir)}, indent=2) + "\n",
         encoding="utf-8")
     result.files["summary.json"] = str(out / "summary.json")
+    result.files["pipeline.log"] = str(out / "pipeline.log")
     return result

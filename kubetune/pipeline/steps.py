@@ -96,9 +96,12 @@ def ensemble_step(top_trials: list[dict], dataset_dir: str, out_dir: str, *, siz
                   objective_type: str, say: Callable[[str], None] = say_line) -> dict:
     from kubetune.pipeline.ensemble import ensemble_top_k
 
-    prepared = load_prepared(dataset_dir)
+    # test.csv next to dataset.json: on KFP the Dataset artifact is downloaded to this pod's own path
+    test_csv = Path(dataset_dir) / "test.csv"
+    if not test_csv.is_file():
+        test_csv = Path(load_prepared(dataset_dir).test_csv)
     members = top_trials[:max(1, size)]
-    return ensemble_top_k(members, prepared.test_csv, out_dir, method=method, objective_type=objective_type, say=say)
+    return ensemble_top_k(members, str(test_csv), out_dir, method=method, objective_type=objective_type, say=say)
 
 
 def report_step(search_dir: str, dataset_dir: str, ensemble_dir: str, model: dict | None, *, title: str) -> str:

@@ -6,6 +6,7 @@ skip it elsewhere, with the command that installs them.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -47,13 +48,21 @@ PER_CLASS = {"train": 24, "val": 6, "test": 3}
 
 @pytest.fixture(scope="session")
 def digits_root(tmp_path_factory) -> Path:
-    """A folder holding digits/ (16 px PNGs, a per-class subset): what the Experiments mount at /datasets."""
-    root = tmp_path_factory.mktemp("datasets")
-    digits = root / "digits"
-    subprocess.run([sys.executable, "-m", "trainer", "data", "digits", "--out", str(digits),
-                    "--image-size", "16"], check=True, capture_output=True, cwd=ROOT, timeout=300)
-    for split, keep in PER_CLASS.items():
-        for class_dir in sorted((digits / split).iterdir()):
-            for extra in sorted(class_dir.iterdir())[keep:]:
-                extra.unlink()
+    """A folder holding digits/ (16 px PNGs, a per-class subset): what the Experiments mount at
+    /datasets. Written once per test session, shared by pytest-xdist workers (a file lock)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # pytest-N/, common to the workers of this run only
+    root = shared / "cluster-datasets"
+    with open(shared / "cluster-datasets.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            digits = root / "digits"
+            subprocess.run([sys.executable, "-m", "trainer", "data", "digits", "--out", str(digits),
+                            "--image-size", "16"], check=True, capture_output=True, cwd=ROOT, timeout=300)
+            for split, keep in PER_CLASS.items():
+                for class_dir in sorted((digits / split).iterdir()):
+                    for extra in sorted(class_dir.iterdir())[keep:]:
+                        extra.unlink()
+            (root / "done").write_text("")
     return root

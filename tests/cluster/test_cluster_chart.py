@@ -3,6 +3,8 @@ kubernetes-validate (strict) and to `kubetune validate --strict` (the Experiment
 values.schema.json rejections, NOTES.txt, and the `helm test` pod."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -236,3 +238,22 @@ def test_notes_tell_the_next_steps(tool):
     minio = run([tool("helm"), "install", RELEASE, str(CHART), "-n", NAMESPACE, "--dry-run=client",
                  "--set", "minio.enabled=true"], timeout=120)
     assert "no S3 store is configured" not in minio.stdout and "Bundled MinIO: kt-kubetune-minio.team-a.svc:9000" in minio.stdout
+
+
+def test_values_are_documented_line_by_line():
+    """Every key of values.yaml has a comment right above it (resource maps and list items aside)."""
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    path: list[tuple[int, str]] = []
+    undocumented = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^( *)([A-Za-z][\w.-]*):", line)
+        if not m:
+            continue
+        indent, key = len(m.group(1)), m.group(2)
+        path = [(d, k) for d, k in path if d < indent] + [(indent, key)]
+        keys = [k for _, k in path]
+        if any(k in ("resources", "ddpResources", "requests", "limits", "tolerations") for k in keys[:-1]):
+            continue
+        if not lines[i - 1].lstrip().startswith("#"):
+            undocumented.append(".".join(keys))
+    assert not undocumented, undocumented

@@ -120,3 +120,14 @@ def test_cpu_threads_follow_limit_or_fair_share(monkeypatch):
     assert cpu_threads({"resources": {"limits": {"cpu": "2"}}}, 1) == 2
     assert cpu_threads({"resources": {"limits": {"cpu": "500m"}}}, 1) == 1
     assert cpu_threads({}, 16) == 1
+
+
+def test_a_mount_is_only_referenced_by_paths_under_it(tmp_path):
+    # /tmp/x/models/y is not under the /models mount: no mapping needed for it
+    c = {"name": "training", "command": ["python"], "args": ["--out=/tmp/x/models/y", "--cache=/modelsx"],
+         "volumeMounts": [{"name": "m", "mountPath": "/models"}]}
+    spec = launch(c, tmp_path, [{"name": "m", "persistentVolumeClaim": {"claimName": "x"}}])
+    assert spec.argv[1:] == ["--out=/tmp/x/models/y", "--cache=/modelsx"]
+    c["args"].append("--export=/models/best")
+    with pytest.raises(TemplateError, match="--set-path /models="):
+        launch(c, tmp_path, [{"name": "m", "persistentVolumeClaim": {"claimName": "x"}}])

@@ -27,6 +27,9 @@ def test_local_pipeline_run_produces_every_artifact_and_export_republishes(digit
     printed = capsys.readouterr().out
     assert rc == 0, printed[-3000:]
     assert f"outputs in {out}" in printed
+    assert "Got executor_input" not in printed  # kfp's JSON dumps go to the log file only
+    assert "Got executor_input" in (out / "pipeline.log").read_text()
+    assert "start    kt-cells-" in printed  # the steps' own progress lines are shown
 
     # the model directory: fetched back from the store and verified against its MANIFEST.json
     model = out / "model"
@@ -75,3 +78,19 @@ def test_local_pipeline_run_produces_every_artifact_and_export_republishes(digit
     assert again["files"]["config.pbtxt"]["size"] > 0 and 'name: "digits"' in (store2 / "digits" / "config.pbtxt").read_text()
     # same weights: the ONNX export of the same checkpoint is byte-identical
     assert again["files"]["1/model.onnx"]["sha256"] == manifest["files"]["1/model.onnx"]["sha256"]
+
+
+def test_run_checks_the_search_settings_before_starting(digits16, tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["pipeline", "run", "--local", "--data", str(digits16), "--search-space", "cels", "-o", str(out)])
+    assert rc == 2
+    assert "search_space: 'cels' is not a built-in space" in capsys.readouterr().err
+    assert not out.exists()  # nothing started
+
+
+def test_run_needs_local_and_existing_data(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["pipeline", "run", "--data", str(tmp_path)])
+    assert "required: --local" in capsys.readouterr().err
+    assert main(["pipeline", "run", "--local", "--data", str(tmp_path / "nope")]) == 2
+    assert "no such file or directory" in capsys.readouterr().err

@@ -100,6 +100,8 @@ def test_submit_sends_the_checked_in_pipeline_with_typed_arguments(kfp_server, c
     (["--param", "max_trial=3"], "pipeline parameter 'max_trial' does not exist (did you mean max_trials"),
     (["--param", "epochs=many"], "pipeline parameter epochs: 'many' is not int"),
     (["--param", "nonsense"], "expected NAME=VALUE"),
+    (["--algorithm", "annealing"], 'unable to get Suggestion config data for algorithm "annealing"'),
+    (["--search-space", "- {name: lr, parameterType: double}"], "spec.parameters[0]"),
 ])
 def test_bad_arguments_fail_before_anything_is_sent(kfp_server, capsys, extra, message):
     rc = main(["pipeline", "submit", "--host", kfp_server.url, "--data", "/datasets/d", *extra])
