@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-import yaml
 
 from cluster_helpers import CHART, ROOT, load_docs, run
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 
 import pytest
 import yaml
 
-from cluster_helpers import (CHART, EXPERIMENT_FILES, EXPERIMENTS, KUBERNETES_VERSION, KUBETUNE, ROOT,
+from cluster_helpers import (CHART, EXPERIMENT_FILES, EXPERIMENTS, KUBERNETES_VERSION, KUBETUNE,
                              primary_container, run, shrink_experiment, trial_pod_specs)
 
 EXPECTED = ["blocks-nas.yaml", "compound-scaling.yaml", "ddp-pytorchjob.yaml", "efficientnet-b0.yaml",
