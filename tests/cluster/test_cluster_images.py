@@ -156,13 +156,17 @@ def test_trainer_images_hold_every_dependency_of_the_project():
     requirements-trainer.txt + requirements-pipeline.txt: those must cover pyproject's dependencies."""
     import tomllib
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    deps = project["project"]["dependencies"]
     names = {re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", d, 1)[0]).lower() for d in deps}
     pinned = set(_pins(IMAGES / "requirements-trainer.txt")) | set(_pins(IMAGES / "requirements-pipeline.txt"))
     assert names - pinned == set()
+    packages = {p.split(".")[0].rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     for name in ("trainer", "trainer-cpu"):
         text = (IMAGES / f"Dockerfile.{name}").read_text()
         assert "-r /build/images/requirements-pipeline.txt" in text and "--no-deps --no-build-isolation /build/src" in text
+        for package in packages:  # every package of the project is copied in before the install
+            assert f"COPY {package}/ /build/src/{package}/" in text, (name, package)
 
 
 @pytest.mark.slow
