@@ -13,7 +13,9 @@ from .access import as_dict as _d
 from .access import as_list as _l
 from .access import as_str as _s
 from .access import dig
+from . import distributions as dist_table
 from .algorithms import (
+    ALLOW_NORMAL,
     FORWARDS_UNKNOWN_SETTINGS,
     IGNORES_UNKNOWN_SETTINGS,
     NAS_ALGORITHMS,
@@ -21,6 +23,7 @@ from .algorithms import (
     REJECTS_UNKNOWN_SETTINGS,
     AlgorithmContext,
     is_kubetune_setting,
+    kubetune_flag,
     run_time_problems,
 )
 from .errors import Problem, did_you_mean, show, warning
@@ -41,7 +44,6 @@ DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")  # what ([\w|-]+) matches i
 DEFAULT_TRIAL_RESOURCES = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob", "TrainJob")
 NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"),
                    "darts": ("algorithm-settings", "search-space", "num-layers")}
-HYPEROPT = ("random", "tpe")
 # In-memory bookkeeping: cannot resume after a suggestion-pod restart (App. B). pbt is left out:
 # it needs FromVolume anyway, so the warning could never be acted on.
 RESTART_FRAGILE = ("grid", "multivariate-tpe", "cmaes", "sobol")
@@ -433,7 +435,10 @@ def _algorithm_settings(spec: dict, algorithm: str) -> list[Problem]:
 
 def _distributions(spec: dict, algorithm: str, params: list[tuple[int, dict, Parameter | None]]
                    ) -> list[Problem]:
+    """What a cluster does with each declared distribution, per Katib version, next to what
+    kubetune run does (the table and its evidence: kubetune.spec.distributions)."""
     problems = []
+    allow_normal = kubetune_flag(dict(settings_of(_d(spec.get("algorithm")))), ALLOW_NORMAL)
     for i, raw, p in params:
         space = _d(raw.get("feasibleSpace"))
         dist = space.get("distribution") or "uniform"
@@ -445,30 +450,69 @@ def _distributions(spec: dict, algorithm: str, params: list[tuple[int, dict, Par
                 problems.append(warning(f"{path}.distribution", f"distribution {dist} is ignored for "
                                         f"{p.type} parameters", "remove it"))
             continue
-        if algorithm in HYPEROPT:
-            if dist in ("normal", "logNormal"):
-                problems.append(warning(f"{path}.distribution", f"hyperopt's {dist} is not clipped: {algorithm} "
-                                        f"can suggest values outside [{space.get('min')}, {space.get('max')}]",
-                                        "use uniform/logUniform if the bounds matter"))
-            if dist in ("logUniform", "logNormal") and p.min is not None and p.min <= 0:
-                problems.append(warning(f"{path}.min", f"{dist} needs min > 0; {algorithm} fails at suggestion "
-                                        "time and the experiment hangs", "raise min above 0"))
-        elif algorithm == "multivariate-tpe":
-            if dist in ("normal", "logNormal"):
-                problems.append(warning(f"{path}.distribution", f"Katib's optuna service raises on {dist} when "
-                                        "asked for suggestions: the experiment hangs with no trials",
-                                        "use uniform or logUniform"))
-        elif algorithm in ("grid", "cmaes", "sobol", "hyperband", "pbt", "bayesianoptimization"):
-            if dist != "uniform":
-                problems.append(warning(f"{path}.distribution", f"{algorithm} ignores distribution {dist}",
-                                        "remove it, or pick an algorithm that uses it (random, tpe)"))
-        if algorithm == "bayesianoptimization":
-            if p.type == "double" and p.min is not None and p.min <= 0:
-                problems.append(warning(f"{path}.min", "Katib's skopt samples every double log-uniformly, so min "
-                                        "must be > 0; the suggestion service fails", "raise min above 0"))
-            if p.step is not None:
-                problems.append(warning(f"{path}.step", "bayesianoptimization ignores step", "remove it"))
+        if dist not in dist_table.DISTRIBUTIONS or algorithm not in dist_table.KATIB_TABLE:
+            continue  # `unknown` is warned about in _algorithm_traps
+        problems += _distribution_problems(path, algorithm, p, dist, allow_normal)
+        if algorithm == "bayesianoptimization" and p.step is not None:
+            problems.append(warning(f"{path}.step", "bayesianoptimization ignores step", "remove it"))
     return problems
+
+
+def _katib_does(algorithm: str, dist: str, b: dist_table.Behaviour) -> str:
+    service = dist_table.ALGORITHM_SERVICE[algorithm].name.lower()
+    if b.outcome == dist_table.FOLLOWS:
+        return f"{service} samples {b.detail}"
+    if b.outcome == dist_table.IGNORED:
+        return f"{algorithm} ignores distribution {dist} ({service} samples {b.detail})"
+    if b.outcome == dist_table.STUCK:
+        return f"{service} {b.detail}, so the experiment hangs with no trials"
+    return f"{service}'s validation rejects it ({b.detail}) and the experiment fails"
+
+
+def _distribution_problems(path: str, algorithm: str, p: Parameter, dist: str,
+                           allow_normal: bool) -> list[Problem]:
+    problems = []
+    history = dist_table.katib_history(algorithm, p.type, dist)
+    local = dist_table.local_behaviour(algorithm, p.type, dist, allow_normal=allow_normal)
+    differs = local is not None and (local.outcome == dist_table.REFUSED or
+                                     any(b.sample != local.sample for _, b in history))
+    if differs or not all(dist_table.is_benign(b, dist) for _, b in history):
+        said = [f"{dist_table.era_span(eras)}: {_katib_does(algorithm, dist, b)}" for eras, b in history]
+        if local is not None:
+            verb = local.detail if local.outcome == dist_table.REFUSED else f"samples {local.detail}"
+            said.append(f"kubetune run {verb}")
+        message = "; ".join(said) + (" (a cluster run differs from kubetune run)" if differs else "")
+        problems.append(warning(f"{path}.distribution", message,
+                                _distribution_hint(algorithm, p.type, dist, history)))
+    log_scale = [(eras, b) for eras, b in history if b.positive_min]
+    if log_scale and p.min is not None and p.min <= 0:
+        eras = tuple(era for group, _ in log_scale for era in group)
+        b = log_scale[-1][1]
+        service = dist_table.ALGORITHM_SERVICE[algorithm].name.lower()
+        problems.append(warning(f"{path}.min", f"{dist_table.era_span(eras)}: {service} samples "
+                                f"{b.detail}, which needs min > 0: every suggestion call fails and the "
+                                "experiment hangs", "raise min above 0"))
+    return problems
+
+
+def _distribution_hint(algorithm: str, ptype: str, dist: str,
+                       history: list[tuple[tuple, dist_table.Behaviour]]) -> str:
+    stable = [d for d in dist_table.DISTRIBUTIONS if dist_table.same_everywhere(algorithm, ptype, d)]
+    others = [a for a in dist_table.KATIB_TABLE
+              if a != algorithm and dist_table.same_everywhere(a, ptype, dist)]
+    hints = []
+    if stable:
+        hints.append(f"use {' or '.join(stable)}: {algorithm} samples "
+                     f"{'it' if len(stable) == 1 else 'them'} the same on every Katib version and in "
+                     "kubetune run")
+    if others:
+        hints.append(f"or pick an algorithm that samples {dist} the same everywhere ({', '.join(others)})")
+    if any(b.sample == dist_table.S_NORMAL for _, b in history):
+        hints.append("or keep it and expect values outside [min, max] on a cluster")
+    local = dist_table.local_behaviour(algorithm, ptype, dist)
+    if local is not None and local.outcome == dist_table.REFUSED:
+        hints.append('(kubetune.allow_normal: "true" makes only kubetune run sample it)')
+    return "; ".join(hints) or "see docs/katib-compat.md (Distributions)"
 
 
 def _names(exp: Experiment, spec: dict, algorithm: str) -> list[Problem]:

@@ -169,6 +169,84 @@ def test_distribution_support_per_algorithm(make_doc, fixture, distribution, tex
     find(warnings_of(doc), "spec.parameters[0].feasibleSpace.distribution", text)
 
 
+D = "spec.parameters[0].feasibleSpace"
+
+
+def _with_distribution(make_doc, fixture: str, dist: str, **space) -> dict:
+    doc = make_doc(fixture)
+    doc["spec"]["parameters"][0]["feasibleSpace"].update(distribution=dist, **space)
+    return doc
+
+
+def test_skopt_uniform_doubles_are_log_uniform_on_the_released_katib(make_doc):
+    doc = _with_distribution(make_doc, "bayesianoptimization.yaml", "uniform")
+    w = find(warnings_of(doc), f"{D}.distribution", "Katib v0.19.0 and master before PR #2689")
+    assert "log-uniformly" in w.message and "Katib master since PR #2689: skopt samples uniformly" in w.message
+    assert "a cluster run differs from kubetune run" in w.message
+    assert w.hint.startswith("use logUniform")
+    # logUniform is sampled the same by every Katib version and kubetune run: no warning
+    doc = _with_distribution(make_doc, "bayesianoptimization.yaml", "logUniform")
+    assert f"{D}.distribution" not in paths(warnings_of(doc))
+
+
+@pytest.mark.parametrize("fixture, dist, older, newer", [
+    ("cmaes.yaml", "normal", "cmaes ignores distribution normal (goptuna samples uniformly",
+     "Katib master since PR #2689: goptuna fails to build its search space"),
+    ("sobol.yaml", "logUniform", "sobol ignores distribution logUniform",
+     "Katib master since PR #2689: goptuna samples log-uniformly"),
+    ("bayesianoptimization.yaml", "logNormal", "bayesianoptimization ignores distribution logNormal",
+     "Katib master since PR #2689: skopt raises on logNormal"),
+    ("multivariate-tpe.yaml", "normal", "Katib v0.19.0: optuna leaves the parameter out",
+     "Katib master since PR #2666: optuna raises on normal"),
+])
+def test_version_dependent_behaviour_names_each_katib_version(make_doc, fixture, dist, older, newer):
+    w = find(warnings_of(_with_distribution(make_doc, fixture, dist)), f"{D}.distribution", older)
+    assert newer in w.message and "kubetune run" in w.message
+
+
+def test_what_kubetune_run_refuses_it_says_so_and_allow_normal_changes_it(make_doc):
+    doc = _with_distribution(make_doc, "cmaes.yaml", "normal")
+    w = find(warnings_of(doc), f"{D}.distribution", "kubetune run refuses it")
+    assert "kubetune.allow_normal" in w.hint
+    doc["spec"]["algorithm"]["algorithmSettings"].append({"name": "kubetune.allow_normal", "value": "true"})
+    w = find(warnings_of(doc), f"{D}.distribution", "kubetune run samples a normal truncated")
+    assert "the experiment hangs with no trials" in w.message  # the cluster still gets stuck
+
+
+def test_grid_normal_hangs_a_cluster_but_kubetune_samples_the_step_grid(make_doc):
+    doc = _with_distribution(make_doc, "grid.yaml", "normal")
+    w = find(warnings_of(doc), f"{D}.distribution", "optuna raises on normal")
+    assert "kubetune run samples the points of the step grid" in w.message
+    assert "a cluster run differs" in w.message and w.hint.startswith("use uniform")
+
+
+@pytest.mark.parametrize("fixture, dist, text, differs", [
+    ("hyperband.yaml", "logUniform", "hyperband ignores distribution logUniform", True),
+    ("pbt.yaml", "normal", "pbt ignores distribution normal", False),  # no local pbt to compare
+])
+def test_services_that_never_read_the_distribution(make_doc, fixture, dist, text, differs):
+    w = find(warnings_of(_with_distribution(make_doc, fixture, dist)), f"{D}.distribution", text)
+    assert ("a cluster run differs from kubetune run" in w.message) is differs
+
+
+@pytest.mark.parametrize("fixture, dist", [
+    ("tpe.yaml", "logUniform"), ("random.yaml", "uniform"), ("cmaes.yaml", "uniform"),
+    ("multivariate-tpe.yaml", "logUniform"), ("hyperband.yaml", "uniform"), ("grid.yaml", "uniform"),
+])
+def test_distributions_sampled_the_same_everywhere_are_not_flagged(make_doc, fixture, dist):
+    doc = _with_distribution(make_doc, fixture, dist)
+    assert f"{D}.distribution" not in paths(warnings_of(doc))
+
+
+def test_skopt_log_uniform_needs_a_positive_min_since_pr_2689_too(make_doc):
+    doc = _with_distribution(make_doc, "bayesianoptimization.yaml", "logUniform", min="0")
+    w = find(warnings_of(doc), f"{D}.min", "every Katib version (v0.19.0 and master): skopt")
+    assert "needs min > 0" in w.message
+    # uniform doubles need it only on the released Katib
+    doc = _with_distribution(make_doc, "bayesianoptimization.yaml", "uniform", min="0")
+    find(warnings_of(doc), f"{D}.min", "Katib v0.19.0 and master before PR #2689: skopt samples every double")
+
+
 def test_hyperopt_log_distribution_needs_positive_min(make_doc):
     doc = make_doc("tpe.yaml")
     doc["spec"]["parameters"][0]["feasibleSpace"]["min"] = "0"

@@ -24,8 +24,15 @@ Types are in `base`, the registry in `registry`, the per-parameter sampling and 
 algorithms whose Katib service rejects normal/logNormal).
 
 Which settings are valid is decided by `kubetune.spec.algorithms` (the same rules as `kubetune
-validate`); this package only registers factories and checks what is sampling-specific (which
-distributions a backend samples, hyperband's resource values). Adding an algorithm:
+validate`), and which distributions each Katib algorithm follows, ignores or rejects, per Katib
+version, by `kubetune.spec.distributions` (the table lint reads too; evidence: Katib's
+skopt/goptuna/optuna/hyperopt services, PRs #2666 and #2689). Here the multivariate-tpe, cmaes,
+sobol and bayesianoptimization factories call `space.check_distributions`, which refuses what the
+newest Katib rejects (normal/logNormal; goptuna also int logUniform) unless kubetune.allow_normal
+is set; the samplers follow the declared distribution, as Katib master does since PR #2689 (Katib
+v0.19.0 ignored it in skopt and goptuna, which lint reports). grid samples its step grid and
+hyperband the declared distribution without that check. This package otherwise checks only what
+is sampling-specific (hyperband's resource values). Adding an algorithm:
 
     kubetune.spec.algorithms.register_algorithm("fixed-product", check_fixed_product)  # settings
     kubetune.engine.suggest.register_algorithm("fixed-product", make_fixed_product)    # sampling

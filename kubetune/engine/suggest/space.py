@@ -21,9 +21,20 @@ Distributions (Katib's `feasibleSpace.distribution`, default `uniform`):
   the sampler works on the CDF coordinate u in [0, 1] (`FloatDistribution(0, 1)`) and the value is
   the truncated normal's inverse CDF at u: the prior is then exactly the truncated normal, and
   TPE/GP/CMA-ES model the parameter on that scale. With a step the value is snapped to the grid.
-  Algorithms whose Katib service rejects these distributions only accept them with the kubetune
-  setting `kubetune.allow_normal: "true"` (see `check_distributions`).
 * `categorical` / `discrete`: Optuna `CategoricalDistribution` over the list strings, verbatim.
+
+Which algorithm accepts which distribution is not decided here: `kubetune.spec.distributions` is
+the one table (per algorithm, parameter type, distribution and Katib version, with the evidence),
+also read by lint. `check_distributions` refuses what the newest Katib rejects: normal/logNormal
+for multivariate-tpe (optuna service; PR #2666 raises, v0.19.0 dropped the parameter, a stuck
+experiment either way), bayesianoptimization (skopt, PR #2689), cmaes and sobol (goptuna,
+PR #2689, which also rejects int logUniform), unless the kubetune setting
+`kubetune.allow_normal: "true"` is given. Katib v0.19.0 (the latest release) instead ignores the
+distribution in skopt (every double log-uniform) and goptuna (always uniform); kubetune samples
+the declared distribution as Katib master does since PR #2689, and lint says where a cluster run
+differs. grid (optuna) rejects normal/logNormal too, but kubetune's grid samples the step grid
+without calling `check_distributions`; hyperband samples the declared distribution although
+Katib's hyperband ignores it (lint warns about both).
 
 Values are formatted by `Parameter.format_value` (int "3", double shortest repr). Doubles on a step
 grid are first rounded to 15 significant digits, so 0.1 + 2 * 0.1 is written "0.3", not
@@ -45,6 +56,7 @@ from optuna.distributions import (
 from scipy.special import ndtr, ndtri
 
 from kubetune.engine.suggest.base import SuggestionError
+from kubetune.spec import distributions as dist_table
 
 UNIFORM = "uniform"
 LOG_UNIFORM = "logUniform"
@@ -305,29 +317,53 @@ class SearchSpace:
         return {c.name: c.from_unit(u) for c, u in zip(self.codecs, point)}
 
 
-def check_distributions(parameters: Sequence[Any], algorithm: str, service: str, *,
-                        allow_normal: bool, rejects_int_log_uniform: bool = False) -> None:
-    """Reject what Katib's service for `algorithm` rejects, unless kubetune.allow_normal is set.
+def check_distributions(parameters: Sequence[Any], algorithm: str, service: str | None = None, *,
+                        allow_normal: bool, rejects_int_log_uniform: bool | None = None) -> None:
+    """Refuse what the newest Katib service for `algorithm` rejects, unless kubetune.allow_normal.
 
-    Katib's optuna service (PR #2666) and, since PR #2689, its skopt and goptuna services raise on
-    normal/logNormal; goptuna also has no integer log-uniform distribution.
+    What Katib rejects comes from `kubetune.spec.distributions` (the table lint reads too):
+    normal/logNormal for multivariate-tpe and grid (optuna, PR #2666; kubetune's grid does not
+    call this yet), bayesianoptimization (skopt, PR #2689), cmaes and sobol (goptuna, PR #2689),
+    which also rejects every int distribution but uniform. `service` and `rejects_int_log_uniform` are what the caller
+    believes; they must agree with the table (ValueError otherwise, a programming error).
     """
+    katib = dist_table.ALGORITHM_SERVICE.get(algorithm)
+    if katib is None:
+        return  # not a Katib algorithm (e.g. fixed-product): nothing to mirror
+    if service is not None and service != katib.name:
+        raise ValueError(f"check_distributions: algorithm {algorithm!r} runs on Katib's "
+                         f"{katib.name} service, not {service!r} (kubetune.spec.distributions)")
+    if rejects_int_log_uniform is not None and rejects_int_log_uniform != bool(
+            dist_table.katib_rejects(algorithm, "int", LOG_UNIFORM)):
+        raise ValueError(f"check_distributions: rejects_int_log_uniform={rejects_int_log_uniform} "
+                         f"disagrees with kubetune.spec.distributions for {algorithm!r}")
     if allow_normal:
         return
     for p in parameters:
         if p.type not in NUMERIC_TYPES:
             continue
         dist = getattr(p, "distribution", None) or UNIFORM
-        unsupported = dist in (NORMAL, LOG_NORMAL) or (
-            rejects_int_log_uniform and p.type == "int" and dist == LOG_UNIFORM
+        rejection = dist_table.katib_rejects(algorithm, p.type, dist)
+        if rejection is None:
+            continue
+        ok = dist_table.supported(algorithm, p.type)
+        history = dist_table.katib_history(algorithm, p.type, dist)
+        older = [f"{dist_table.era_span(eras)} {_older_words(b)}" for eras, b in history[:-1]]
+        raise SuggestionError(
+            f"Unsupported distribution {dist} for {p.type} parameter {p.name}. "
+            f"The {katib.name} suggestion service that Katib runs for algorithm {algorithm!r} "
+            f"supports only {' and '.join(ok) or 'no'} distributions for {p.type} parameters "
+            f"({dist_table.era_span(history[-1][0])}: it {rejection.detail}, so a cluster "
+            "experiment hangs with no trials"
+            + (f"; {'; '.join(older)}" if older else "") + "). "
+            f"kubetune can sample it locally ({dist_table.local_sampling(dist)}) with the algorithm setting "
+            "kubetune.allow_normal: \"true\" (kubetune only: remove it before kubectl apply)."
         )
-        if unsupported:
-            supported = "uniform and logUniform (double only)" if rejects_int_log_uniform \
-                else "uniform and logUniform"
-            raise SuggestionError(
-                f"Unsupported distribution {dist} for {p.type} parameter {p.name}. "
-                f"The {service} suggestion service that Katib runs for algorithm {algorithm!r} "
-                f"supports only {supported} distributions. kubetune can sample it locally "
-                "(truncated to [min, max]) with the algorithm setting "
-                "kubetune.allow_normal: \"true\" (kubetune only: remove it before kubectl apply)."
-            )
+
+
+def _older_words(b: dist_table.Behaviour) -> str:
+    if b.outcome == dist_table.IGNORED:
+        return f"ignores it and samples {b.detail}"
+    if b.outcome == dist_table.FOLLOWS:
+        return f"samples {b.detail}"
+    return f"fails too: it {b.detail}"

@@ -20,8 +20,10 @@ from kubetune.engine.suggest import (
     validate_algorithm,
 )
 from kubetune.engine.suggest import registry
+from kubetune.engine.suggest.space import check_distributions
 from kubetune.spec import SpecError, experiment_from_dict, lint
 from kubetune.spec import algorithms as spec_algorithms
+from kubetune.spec import distributions as dist_table
 from kubetune.spec.errors import error
 from optuna.study import StudyDirection
 from suggest_helpers import p_cat, p_double, p_int
@@ -139,12 +141,63 @@ def test_distributions_katib_rejects_need_the_kubetune_flag(algorithm, params, s
 
 
 @pytest.mark.parametrize("algorithm, settings", [
-    ("random", {}), ("tpe", {}), ("grid", {}),
-    ("hyperband", {"resource_name": "units", "r_l": "9"}),
+    ("random", {}), ("tpe", {}),  # hyperopt samples normals
+    ("hyperband", {"resource_name": "units", "r_l": "9"}),  # Katib's hyperband ignores them
 ])
 def test_algorithms_whose_katib_service_accepts_normal_need_no_flag(algorithm, settings):
     params = [p_double("lr", 0.001, 0.1, 0.001, dist="normal"), p_int("units", 1, 64)]
     validate_algorithm(algorithm, settings, params)
+
+
+def test_grid_samples_its_step_grid_where_katib_gets_stuck_and_lint_says_so():
+    """Katib's optuna service fails on normal for grid too (stuck experiment); kubetune's grid
+    samples the step grid without checking, so the difference is a lint warning."""
+    params = [p_double("lr", 0.001, 0.1, 0.001, dist="normal"), p_int("units", 1, 64)]
+    validate_algorithm("grid", {}, params)
+    doc = _doc("grid", {})
+    doc["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = "normal"
+    (w,) = [w for w in lint(experiment_from_dict(doc)) if w.path.endswith("[0].feasibleSpace.distribution")]
+    assert "experiment hangs" in w.message and "kubetune run samples the points of the step grid" in w.message
+
+
+TABLE_ALGORITHMS = sorted(set(registered_algorithms()) & set(dist_table.KATIB_TABLE))
+SETTINGS_FOR = {"hyperband": {"resource_name": "epochs", "r_l": "9"}}
+
+
+@pytest.mark.parametrize("algorithm", TABLE_ALGORITHMS)
+@pytest.mark.parametrize("ptype", ["int", "double"])
+@pytest.mark.parametrize("dist", ["uniform", "logUniform", "normal", "logNormal"])
+def test_the_engine_refuses_what_the_table_says_it_refuses(algorithm, ptype, dist):
+    """kubetune.spec.distributions.local_behaviour is what make_suggester really does."""
+    param = (p_int("x", 1, 64, dist=dist) if ptype == "int"
+             else p_double("x", 0.001, 0.1, 0.001 if algorithm == "grid" else None, dist=dist))
+    params = [param, p_double("y", 0.1, 0.9, 0.1), p_int("epochs", 1, 9)]
+    settings = SETTINGS_FOR.get(algorithm, {})
+    refused = dist_table.local_behaviour(algorithm, ptype, dist).outcome == dist_table.REFUSED
+    if refused:
+        with pytest.raises(SuggestionError, match="Unsupported distribution") as err:
+            make_suggester(algorithm, settings, params, "minimize")
+        assert "PR #26" in str(err.value)  # which Katib version rejects it
+        make_suggester(algorithm, {**settings, "kubetune.allow_normal": "true"}, params, "minimize")
+    else:
+        make_suggester(algorithm, settings, params, "minimize")
+
+
+def test_refusal_names_the_katib_versions():
+    with pytest.raises(SuggestionError) as err:
+        make_suggester("bayesianoptimization", {}, NORMAL, "minimize")
+    message = str(err.value)
+    assert "Katib master since PR #2689: it raises on normal" in message
+    assert "Katib v0.19.0 and master before PR #2689 ignores it and samples every double log-uniformly" in message
+
+
+def test_check_distributions_callers_must_agree_with_the_table():
+    with pytest.raises(ValueError, match="Goptuna service, not 'Skopt'"):
+        check_distributions(NORMAL, "cmaes", "Skopt", allow_normal=False)
+    with pytest.raises(ValueError, match="rejects_int_log_uniform=True disagrees"):
+        check_distributions(INT_LOG, "bayesianoptimization", "Skopt", allow_normal=True,
+                            rejects_int_log_uniform=True)
+    check_distributions(NORMAL, "fixed-product", allow_normal=False)  # not Katib's: nothing to mirror
 
 
 class Fixed:
