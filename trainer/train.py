@@ -219,13 +219,31 @@ def _load_block_config(value: Any) -> Any:
     return load_config(value)[0]
 
 
+def input_size(cfg: TrainConfig) -> int:
+    """The resolution the model trains at. Seed 000's compound scaling: for an EfficientNet with a
+    resolution coefficient gamma (`efficientnet.gamma`, or the third number of `scaling`),
+    `image_size` is the base resolution and the input is base * gamma**phi (phi default 1), as the
+    seed's `int(gamma * 224)`; otherwise it is `image_size` itself."""
+    from trainer.models import registry
+    from trainer.models.efficientnet import compound_resolution, parse_scaling
+    if not resolve_model_name(cfg.model, registry.list_models()).startswith("efficientnet"):
+        return cfg.image_size
+    gamma, phi = cfg.efficientnet.gamma, cfg.efficientnet.phi
+    scaling = cfg.model_args.get("scaling")
+    if scaling is not None:
+        gamma = parse_scaling(scaling)[2]
+    if gamma is None:
+        return cfg.image_size
+    return compound_resolution(float(gamma), float(phi if phi is not None else 1.0), base=cfg.image_size)
+
+
 def model_kwargs_for(cfg: TrainConfig, name: str, channels: int) -> dict[str, Any]:
     """The kwargs create_model gets: shared ones the builder accepts + the model family's section."""
     from trainer.models import registry
     accepted = registry.model_kwargs(name)
     kw: dict[str, Any] = {}
     if "image_size" in accepted:
-        kw["image_size"] = cfg.image_size
+        kw["image_size"] = input_size(cfg)
     if "in_channels" in accepted:
         kw["in_channels"] = channels
     elif "channels" in accepted:
@@ -357,7 +375,7 @@ class Trainer:
         cfg = self.cfg
         if not cfg.data:
             raise ConfigError("data: no dataset given; use --data DIR|CSV (or a `data:` key in --config)")
-        dcfg = DataConfig(path=cfg.data, image_size=cfg.image_size, val_ratio=cfg.val_ratio, split=cfg.split,
+        dcfg = DataConfig(path=cfg.data, image_size=input_size(cfg), val_ratio=cfg.val_ratio, split=cfg.split,
                           seed=cfg.seed, augment=cfg.augment, cache=cfg.cache, cache_dir=cfg.cache_dir,
                           skip_corrupt=cfg.skip_corrupt, channels=cfg.channels)
         # Rank 0 builds the decoded cache; the others wait and reuse it.
@@ -403,10 +421,11 @@ class Trainer:
         num_classes = len(classes)
         best_metric, best_mode = self._best_spec(num_classes)
         model = build_model(name, num_classes, kwargs)
-        params, macs = model_complexity(model, channels, cfg.image_size)
+        size = input_size(cfg)
+        params, macs = model_complexity(model, channels, size)
         if self.resume is not None:
             ckpt_io.check_compatible(self.resume, model_name=name, model_kwargs=kwargs, classes=classes,
-                                     image_size=cfg.image_size, channels=channels, source="--resume")
+                                     image_size=size, channels=channels, source="--resume")
             model.load_state_dict(self.resume["model"])
         elif cfg.init_weights:
             from trainer.models import registry as reg
@@ -450,7 +469,7 @@ class Trainer:
 
         reporter = self._reporter() if main else None
         meta = dict(classes=classes, model_name=name, model_kwargs=kwargs, mean=list(bundle.mean),
-                    std=list(bundle.std), image_size=cfg.image_size, channels=channels, params=params, macs=macs)
+                    std=list(bundle.std), image_size=size, channels=channels, params=params, macs=macs)
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(config_json(cfg) + "\n", encoding="utf-8")

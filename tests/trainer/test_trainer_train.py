@@ -170,7 +170,8 @@ def test_efficientnet_section_goes_to_its_builder():
     cfg = build_config(parse_cli("-a Efficientnet_b0 --alpha 1.2 --beta 1.1 --gamma 1.15 --dropout 0.3 "
                                  "--resolution 64 --vit.depth 3".split()).assignments)
     kw = model_kwargs_for(cfg, "efficientnet-b0", 3)
-    assert kw == {"image_size": 64, "in_channels": 3, "dropout": 0.3, "alpha": 1.2, "beta": 1.1, "gamma": 1.15}
+    # --resolution is the base; gamma 1.15 scales it (seed 000's compound scaling)
+    assert kw == {"image_size": 74, "in_channels": 3, "dropout": 0.3, "alpha": 1.2, "beta": 1.1, "gamma": 1.15}
 
 
 def test_katib_regex_reads_the_params_line(learned_run):
@@ -187,3 +188,18 @@ def test_cells_model_from_flat_trial_parameters(run_cli, digits16, tmp_path):
     assert res.rc == 0, res.err
     kwargs = json.loads((tmp_path / "cells" / "summary.json").read_text())["model_kwargs"]
     assert {"N": 1, "activation": "ReLU", "base_channels": 8}.items() <= kwargs.items()
+
+
+def test_compound_scaling_gamma_sets_the_input_resolution():
+    # seed 000: the resolution coefficient scales --image-size (the base), as int(gamma * 224) did
+    from trainer.train import input_size
+
+    def cfg(text):
+        return build_config(parse_cli(text.split()).assignments)
+
+    c = cfg("--model efficientnet-b0 --image-size 32 --scaling 1.2,1.1,1.5")
+    assert input_size(c) == 48 and model_kwargs_for(c, "efficientnet-b0", 3)["image_size"] == 48
+    assert input_size(cfg("--model efficientnet-b0 --image-size 32 --efficientnet.gamma 1.15 "
+                          "--efficientnet.phi 2")) == round(32 * 1.15 ** 2)
+    assert input_size(cfg("--model efficientnet-b0 --image-size 32")) == 32
+    assert input_size(cfg("--model resnet18 --image-size 32")) == 32

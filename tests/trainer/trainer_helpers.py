@@ -27,5 +27,3 @@ def fast_args(data: Path, tiny_yaml: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--config", str(tiny_yaml), "--data", str(data), "--image-size", "16", "--batch-size", "32",
             "--threads", "1", "--no-tensorboard", "--augment", "none", "--out", str(out), *extra]
 
-
-METRIC_LINE = re.compile(r"^\S+ epoch=")
