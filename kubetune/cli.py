@@ -44,35 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run an Experiment locally (resumes when its state exists)")
     r.add_argument("file", help="Experiment YAML")
-    _workdir(r)
-    r.add_argument("--name", help="run under this metadata.name instead of the file's")
-    r.add_argument("--local-config", help="YAML mapping cluster paths/env/images to local ones (see docs/local-runs.md)")
-    r.add_argument("--set-path", action="append", default=[], metavar="MOUNT=DIR",
-                   help="map a volumeMount path to a local directory (repeatable)")
-    r.add_argument("--set-env", action="append", default=[], metavar="NAME=VALUE",
-                   help="value for an env var sourced from a Secret/ConfigMap (repeatable)")
-    r.add_argument("--seed", type=int, help="seed for the search algorithm (default: its random_state setting)")
+    _local_run_options(r)
     r.add_argument("-o", "--output", choices=["table", "json"], default="table")
-    r.add_argument("--strict", action="store_true", help="refuse to run when lint finds a trap")
     r.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("status", help="experiment status (Katib's shape)")
-    s.add_argument("name")
-    _workdir(s)
-    s.add_argument("-o", "--output", choices=["table", "json"], default="table")
-    s.set_defaults(func=cmd_status)
-
-    t = sub.add_parser("trials", help="all trials, best first")
-    t.add_argument("name")
-    _workdir(t)
-    t.add_argument("-o", "--output", choices=["table", "json"], default="table")
-    t.set_defaults(func=cmd_trials)
-
-    b = sub.add_parser("best", help="the best trial: parameters and metrics")
-    b.add_argument("name")
-    _workdir(b)
-    b.add_argument("-o", "--output", choices=["table", "json"], default="table")
-    b.set_defaults(func=cmd_best)
+    for command, func, text in (("status", cmd_status, "experiment status (Katib's shape)"),
+                                ("trials", cmd_trials, "all trials, best first"),
+                                ("best", cmd_best, "the best trial: parameters and metrics")):
+        reader = sub.add_parser(command, help=text)
+        reader.add_argument("name")
+        _workdir(reader)
+        reader.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        reader.set_defaults(func=func)
 
     lg = sub.add_parser("logs", help="a trial's output")
     lg.add_argument("name")
@@ -94,15 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--namespace", help="metadata.namespace of the Experiment (default: none, kubectl's current)")
     n.add_argument("--run", action="store_true", help="then run it locally, as `kubetune run` (the trial code "
                                                       "directory is mapped to /code automatically)")
-    _workdir(n)
-    n.add_argument("--name", help="with --run: run under this metadata.name")
-    n.add_argument("--local-config", help="with --run: YAML of local path/env/image overrides (docs/local-runs.md)")
-    n.add_argument("--set-path", action="append", default=[], metavar="MOUNT=DIR",
-                   help="with --run: map a container path to a local directory (repeatable)")
-    n.add_argument("--set-env", action="append", default=[], metavar="NAME=VALUE",
-                   help="with --run: value for an env var sourced from a Secret/ConfigMap (repeatable)")
-    n.add_argument("--seed", type=int, help="with --run: seed for the search algorithm")
-    n.add_argument("--strict", action="store_true", help="with --run: refuse to run when lint finds a trap")
+    _local_run_options(n, "with --run: ")
     n.set_defaults(func=cmd_convert_nni)
     o = csub.add_parser("optuna", help="an Optuna-style search space (kind: SearchSpace, docs/search-spaces.md)",
                         description="Compile a kubetune SearchSpace file (Optuna-style parameters, conditional "
@@ -138,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_pipeline_commands(sub)  # pipeline compile|run --local|submit, export NAME --to URI
     return p
+
+
+def _local_run_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    """The options of a local run (`run`, `convert nni --run`)."""
+    _workdir(p)
+    p.add_argument("--name", help=prefix + "run under this metadata.name instead of the file's")
+    p.add_argument("--local-config", help=prefix + "YAML mapping cluster paths/env/images to local ones "
+                                                   "(see docs/local-runs.md)")
+    p.add_argument("--set-path", action="append", default=[], metavar="MOUNT=DIR",
+                   help=prefix + "map a volumeMount path to a local directory (repeatable)")
+    p.add_argument("--set-env", action="append", default=[], metavar="NAME=VALUE",
+                   help=prefix + "value for an env var sourced from a Secret/ConfigMap (repeatable)")
+    p.add_argument("--seed", type=int, help=prefix + "seed for the search algorithm (default: its random_state setting)")
+    p.add_argument("--strict", action="store_true", help=prefix + "refuse to run when lint finds a trap")
 
 
 def _workdir(p: argparse.ArgumentParser) -> None:

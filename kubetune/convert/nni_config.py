@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -127,6 +127,9 @@ def load_nni_config(path: str | Path) -> NniConfig:
 # -- shared helpers ----------------------------------------------------------------------------
 class _Reader:
     version = 0
+    dropped_keys: tuple[str, ...] = ()  # operational keys with no Kubernetes meaning
+    duration_parser: Callable[[Any], int]  # the version's duration syntax -> seconds
+    missing_key = "required key is missing"  # v2 says "field"
 
     def __init__(self, source: str, base_dir: Path, doc: dict):
         self.source, self.base_dir, self.doc = source, base_dir, doc
@@ -205,10 +208,77 @@ class _Reader:
                 self.problems.unknown_key(path, key, allowed)
         return block
 
+    def duration(self, doc: dict, key: str) -> tuple[Any, int] | None:
+        if doc.get(key) is None:
+            return None
+        try:
+            return doc[key], self.duration_parser(doc[key])
+        except ValueError as exc:
+            self.problems.add(key, str(exc))
+            return None
+
+    def limits_and_algorithms(self, doc: dict, max_duration_key: str) -> dict[str, Any]:
+        """The experiment's duration limits, name and tuner/advisor/assessor blocks, as `finish`
+        takes them (both versions read them in this order, so problems are listed alike)."""
+        return dict(max_duration=self.duration(doc, max_duration_key),
+                    trial_duration=self.duration(doc, "maxTrialDuration"),
+                    name=self.str_value(doc.get("experimentName"), "experimentName"),
+                    tuner=self.algo_block(doc, "tuner"), advisor=self.algo_block(doc, "advisor"),
+                    assessor=self.algo_block(doc, "assessor"))
+
+    def algo_block(self, doc: dict, role: str) -> Algo | None:
+        """The tuner, advisor or assessor block; None when absent."""
+        return None if doc.get(role) is None else self.algo(doc[role], role)
+
+    def algo(self, value: Any, role: str) -> Algo | None:
+        """A present tuner/advisor/assessor block in the version's syntax; None when unusable."""
+        raise NotImplementedError
+
+    def config_block(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict:
+        """A nested config mapping with its keys checked the version's way (v1: exact keys)."""
+        return self.check_optional_block(value, path, allowed)
+
+    def machine_list(self, raw: Any, path: str, allowed: tuple[str, ...], address: str) -> list[dict]:
+        """The remote platform's machines; each needs its `address` key (v1 ip, v2 host)."""
+        if not isinstance(raw, list) or not raw:
+            self.problems.add(path, "the remote platform needs a non-empty machineList")
+            raw = []
+        machines = []
+        for i, m in enumerate(raw):
+            block = self.config_block(m, join(path, i), allowed)
+            if block and not block.get(address):
+                self.problems.add(join(join(path, i), address), self.missing_key)
+            machines.append(block)
+        return machines
+
+    def note_local_gpu_keys(self, where: str, keys: Iterable[str]) -> None:
+        self.note(where, f"dropped ({', '.join(keys)}): Kubernetes schedules each trial on a "
+                         "node with the GPUs its nvidia.com/gpu limit asks for")
+
+    def note_shared_storage(self) -> None:
+        self.note("sharedStorage", "dropped: mount the storage as a volume in the trial's pod spec instead")
+
+    def finish(self, doc: dict, *, command: str | None, code_text: str, concurrency: int | None,
+               trial_duration: tuple[Any, int] | None, tuner: Algo | None, advisor: Algo | None,
+               **fields: Any) -> NniConfig:
+        """Note the dropped keys, raise every problem at once, else build the config (`fields`
+        are NniConfig's own: name, max_trials, max_duration, gpus, space, ...)."""
+        dropped = [k for k in self.dropped_keys if k in doc]
+        if dropped:
+            self.note("", f"dropped (no Kubernetes meaning): {', '.join(dropped)}")
+        self.problems.raise_if_any()
+        return NniConfig(
+            source=self.source, base_dir=self.base_dir, version=self.version, trial_command=command or "",
+            code_dir=self.resolve(code_text), code_dir_text=code_text, concurrency=concurrency or 1,
+            max_trial_duration=trial_duration[1] if trial_duration else None, tuner=advisor or tuner,
+            notes=self.notes, **fields)
+
 
 # -- v1 ----------------------------------------------------------------------------------------
 class _V1Reader(_Reader):
     version = 1
+    dropped_keys = V1_DROPPED
+    duration_parser = staticmethod(parse_v1_duration)
 
     def read(self) -> NniConfig:
         doc = self.doc
@@ -240,12 +310,8 @@ class _V1Reader(_Reader):
         if "trialConcurrency" not in doc:
             self.problems.add("trialConcurrency", "required key is missing")
         max_trials = self.int_value(doc.get("maxTrialNum"), "maxTrialNum", 1, 99999)
-        max_duration = self.duration(doc, "maxExecDuration")
-        trial_duration = self.duration(doc, "maxTrialDuration")
-        name = self.str_value(doc.get("experimentName"), "experimentName")
-        tuner = self.algo(doc, "tuner")
-        advisor = self.algo(doc, "advisor")
-        assessor = self.algo(doc, "assessor")
+        found = self.limits_and_algorithms(doc, "maxExecDuration")
+        tuner, advisor, assessor = found["tuner"], found["advisor"], found["assessor"]
         if tuner and advisor:
             self.problems.add("advisor", "tuner and advisor cannot both be set (NNI: an advisor replaces both the "
                                          "tuner and the assessor)")
@@ -270,32 +336,13 @@ class _V1Reader(_Reader):
         machines = self.platform_blocks(doc, platform)
         self.check_optional_block(doc.get("sharedStorage"), "sharedStorage", SHARED_STORAGE)
         if doc.get("sharedStorage"):
-            self.note("sharedStorage", "dropped: mount the storage as a volume in the trial's pod spec instead")
-        dropped = [k for k in V1_DROPPED if k in doc]
-        if dropped:
-            self.note("", f"dropped (no Kubernetes meaning): {', '.join(dropped)}")
-        self.problems.raise_if_any()
-        return NniConfig(
-            source=self.source, base_dir=self.base_dir, version=1, name=name, trial_command=command or "",
-            code_dir=self.resolve(code_text), code_dir_text=code_text, concurrency=concurrency or 1,
-            max_trials=max_trials, max_duration=max_duration,
-            max_trial_duration=trial_duration[1] if trial_duration else None, gpus=gpus, space=space,
-            space_source=space_source, tuner=advisor or tuner, assessor=assessor, platform=platform,
-            machines=machines, notes=self.notes)
+            self.note_shared_storage()
+        return self.finish(doc, command=command, code_text=code_text, concurrency=concurrency, gpus=gpus,
+                           max_trials=max_trials, space=space, space_source=space_source, platform=platform,
+                           machines=machines, **found)
 
-    def duration(self, doc: dict, key: str) -> tuple[Any, int] | None:
-        if doc.get(key) is None:
-            return None
-        try:
-            return doc[key], parse_v1_duration(doc[key])
-        except ValueError as exc:
-            self.problems.add(key, str(exc))
-            return None
-
-    def algo(self, doc: dict, role: str) -> Algo | None:
-        if doc.get(role) is None:
-            return None
-        block = self.mapping(doc[role], role)
+    def algo(self, value: Any, role: str) -> Algo | None:
+        block = self.mapping(value, role)
         builtin_key = V1_ALGO[role]
         allowed = (builtin_key,) + V1_ALGO_COMMON
         for key in block:
@@ -336,18 +383,9 @@ class _V1Reader(_Reader):
         if platform == "local":
             local = self.check_optional_block(doc.get("localConfig"), "localConfig", V1_LOCAL_CONFIG)
             if local:
-                self.note("localConfig", f"dropped ({', '.join(local)}): Kubernetes schedules each trial on a "
-                                         "node with the GPUs its nvidia.com/gpu limit asks for")
+                self.note_local_gpu_keys("localConfig", local)
         if platform == "remote":
-            raw = doc.get("machineList")
-            if not isinstance(raw, list) or not raw:
-                self.problems.add("machineList", "the remote platform needs a non-empty machineList")
-                raw = []
-            for i, m in enumerate(raw):
-                block = self.check_optional_block(m, join("machineList", i), V1_MACHINE)
-                if block and not block.get("ip"):
-                    self.problems.add(join(join("machineList", i), "ip"), "required key is missing")
-                machines.append(block)
+            machines = self.machine_list(doc.get("machineList"), "machineList", V1_MACHINE, "ip")
             self.check_optional_block(doc.get("remoteConfig"), "remoteConfig", V1_REMOTE_CONFIG)
         return machines
 
@@ -369,6 +407,12 @@ def _did_you_mean(key: Any, allowed) -> str:
 
 class _V2Reader(_Reader):
     version = 2
+    dropped_keys = V2_DROPPED
+    duration_parser = staticmethod(parse_duration)
+    missing_key = "required field is missing"
+
+    def config_block(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict:
+        return self.fields(value, path, allowed)
 
     def fields(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict:
         """A v2 config object with canonical field names; null values dropped (NNI: null = unset)."""
@@ -434,12 +478,8 @@ class _V2Reader(_Reader):
             self.problems.add("trialConcurrency", "required field is missing")
         gpus = self.int_value(doc.get("trialGpuNumber"), "trialGpuNumber", 0)
         max_trials = self.int_value(doc.get("maxTrialNumber"), "maxTrialNumber", 1)
-        max_duration = self.duration(doc, "maxExperimentDuration")
-        trial_duration = self.duration(doc, "maxTrialDuration")
-        name = self.str_value(doc.get("experimentName"), "experimentName")
-        tuner = self.algo(doc, "tuner")
-        advisor = self.algo(doc, "advisor")
-        assessor = self.algo(doc, "assessor")
+        found = self.limits_and_algorithms(doc, "maxExperimentDuration")
+        tuner, advisor = found["tuner"], found["advisor"]
         if tuner and advisor:
             self.problems.add("advisor", "tuner and advisor cannot both be set")
         if not tuner and not advisor and "tuner" not in doc and "advisor" not in doc:
@@ -457,48 +497,20 @@ class _V2Reader(_Reader):
             self.problems.add("searchSpaceFile", "required: searchSpaceFile or an inline searchSpace")
         machines = []
         if platform == "remote":
-            raw = ts.get("machineList")
-            if not isinstance(raw, list) or not raw:
-                self.problems.add("trainingService.machineList", "the remote platform needs a non-empty machineList")
-                raw = []
-            for i, m in enumerate(raw):
-                block = self.fields(m, join("trainingService.machineList", i), V2_MACHINE)
-                if block and not block.get("host"):
-                    self.problems.add(join(join("trainingService.machineList", i), "host"), "required field is missing")
-                machines.append(block)
+            machines = self.machine_list(ts.get("machineList"), "trainingService.machineList", V2_MACHINE, "host")
         elif platform == "local":
             extra = [k for k in ("useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices") if k in ts]
             if extra:
-                self.note("trainingService", f"dropped ({', '.join(extra)}): Kubernetes schedules each trial on a "
-                                             "node with the GPUs its nvidia.com/gpu limit asks for")
+                self.note_local_gpu_keys("trainingService", extra)
         if "sharedStorage" in doc:
             self.fields(doc["sharedStorage"], "sharedStorage", SHARED_STORAGE)
-            self.note("sharedStorage", "dropped: mount the storage as a volume in the trial's pod spec instead")
-        dropped = [k for k in V2_DROPPED if k in doc]
-        if dropped:
-            self.note("", f"dropped (no Kubernetes meaning): {', '.join(dropped)}")
-        self.problems.raise_if_any()
-        return NniConfig(
-            source=self.source, base_dir=self.base_dir, version=2, name=name, trial_command=command or "",
-            code_dir=self.resolve(code_text), code_dir_text=code_text, concurrency=concurrency or 1,
-            max_trials=max_trials, max_duration=max_duration,
-            max_trial_duration=trial_duration[1] if trial_duration else None, gpus=gpus, space=space,
-            space_source=space_source, tuner=advisor or tuner, assessor=assessor, platform=platform,
-            machines=machines, notes=self.notes)
+            self.note_shared_storage()
+        return self.finish(doc, command=command, code_text=code_text, concurrency=concurrency, gpus=gpus,
+                           max_trials=max_trials, space=space, space_source=space_source, platform=platform,
+                           machines=machines, **found)
 
-    def duration(self, doc: dict, key: str) -> tuple[Any, int] | None:
-        if doc.get(key) is None:
-            return None
-        try:
-            return doc[key], parse_duration(doc[key])
-        except ValueError as exc:
-            self.problems.add(key, str(exc))
-            return None
-
-    def algo(self, doc: dict, role: str) -> Algo | None:
-        if doc.get(role) is None:
-            return None
-        block = self.fields(doc[role], role, V2_ALGO)
+    def algo(self, value: Any, role: str) -> Algo | None:
+        block = self.fields(value, role, V2_ALGO)
         args = self.mapping(block.get("classArgs"), join(role, "classArgs"))
         name = self.str_value(block.get("name"), join(role, "name"))
         class_path = self.str_value(block.get("className"), join(role, "className"))

@@ -210,9 +210,9 @@ class Encoder:
         comments: list[str] = []
         # distribution
         if t in ("loguniform", "qloguniform"):
-            if self.family in ("hyperopt", "optuna"):
+            if self.family in ("hyperopt", "optuna", "skopt"):  # skopt: log-uniform on every Katib version
                 space["distribution"] = "logUniform"
-            elif self.family != "skopt":  # skopt samples doubles log-uniformly anyway
+            else:
                 notes.append(f"{self.algorithm} ignores distributions: sampled uniformly on [{lo}, {hi}] instead "
                              "of log-uniformly (approximation)")
         elif t in ("normal", "qnormal", "lognormal", "qlognormal"):
@@ -223,6 +223,8 @@ class Encoder:
                              f"recovers mu={e.value[0]}, sigma={e.value[1]} and does not clip, as NNI); kubetune's local "
                              "engine truncates at min/max (approximation)")
             else:
+                if log and self.family == "skopt":
+                    space["distribution"] = "logUniform"  # what skopt samples on every Katib version
                 notes.append(f"{self.algorithm} has no {kind} distribution: sampled "
                              f"{'log-' if log and self.family == 'skopt' else ''}uniformly on [{lo:.6g}, {hi:.6g}] "
                              "(mu -/+ 3 sigma) instead (approximation)")

@@ -212,13 +212,15 @@ def _evolution(name, args, entries, where, problems) -> TunerPlan:
 
 
 def _bayesian(name, args, entries, where, problems) -> TunerPlan:
-    non_positive = [e.key for e in entries if (e.type in ("uniform", "quniform") and e.low <= 0)
-                    or e.type in ("normal", "qnormal") and e.value[0] - 3 * e.value[1] <= 0]
-    if non_positive:
+    # Katib v0.19's skopt samples every double log-uniformly (master since PR #2689 follows the
+    # distribution): only a space of log-scale numbers means the same on every Katib version.
+    linear = [e.key for e in entries if e.type in ("uniform", "quniform", "normal", "qnormal")]
+    if linear:
         plan = TunerPlan(name, "tpe")
-        plan.notes.append(Note(where, f"{name} would map to bayesianoptimization, but Katib's skopt samples every "
-                                      f"double log-uniformly and needs min > 0 ({', '.join(non_positive)} reach 0 or "
-                                      "below); using tpe, the nearest model-based search that accepts them"))
+        plan.notes.append(Note(where, f"{name} would map to bayesianoptimization, but Katib v0.19's skopt samples "
+                                      f"every double log-uniformly, which changes the meaning of "
+                                      f"{', '.join(linear)}; using tpe, the nearest model-based search that samples "
+                                      "them as NNI does on every Katib version"))
         return plan
     plan = TunerPlan(name, "bayesianoptimization")
     plan.settings["base_estimator"] = "RF" if name == "SMAC" else "GP"
@@ -235,8 +237,7 @@ def _bayesian(name, args, entries, where, problems) -> TunerPlan:
     what = {"SMAC": "random-forest SMBO (skopt forest instead of SMAC3)",
             "MetisTuner": "GP model without Metis's resampling and outlier logic",
             "GPTuner": "Gaussian-process BO (close)", "DNGOTuner": "GP instead of DNGO's neural surrogate"}[name]
-    plan.notes.append(Note(where, f"{name} -> bayesianoptimization: {what}. Katib's skopt samples doubles "
-                                  "log-uniformly"))
+    plan.notes.append(Note(where, f"{name} -> bayesianoptimization: {what}"))
     plan.notes += _ignored(args, [k for k in CLASS_ARGS[name] if k not in ("optimize_mode", "cold_start_num",
                                                                               "utility")], where, "no Katib setting")
     return plan

@@ -43,20 +43,18 @@ def build_suggester(exp: Experiment, seed: int | None = None) -> Suggester:
                           exp.metric_names, seed)
     if conditions is None and objectives is None:
         return base
-    space = SearchSpace(parameters)
     if objectives is not None:
         nsga_seed = int_setting(algorithm.settings, "random_state", seed)
         population = objectives.population_size
         return DefineByRunSuggester(
-            "nsga2", space, conditions, [objective_direction(d) for d in objectives.directions],
+            "nsga2", SearchSpace(parameters), conditions,
+            [objective_direction(d) for d in objectives.directions],
             lambda count, trials: NSGAIISampler(population_size=population, seed=nsga_seed),
             metrics=objectives.metrics)
     if not isinstance(base, OptunaSuggester):
         raise SuggestionError(f"conditional parameters need an Optuna-backed algorithm; {algorithm.name} "
                               "samples a fixed space")
-    # The algorithm's own sampler and per-call hook (e.g. tpe's hyperopt-style reseeding).
-    return DefineByRunSuggester(algorithm.name, space, conditions, [objective_direction(exp.objective.type)],
-                                base.sampler_factory, base.before_ask)
+    return DefineByRunSuggester.conditional(base, conditions)
 
 
 def extension_notes(exp: Experiment) -> list[str]:

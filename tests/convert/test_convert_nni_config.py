@@ -17,6 +17,10 @@ POSITIVE_SPACE = {
     "hidden": {"_type": "quniform", "_value": [64, 512, 64]},
     "layers": {"_type": "randint", "_value": [1, 4]},
 }
+# Katib v0.19's skopt samples every double log-uniformly: BO tuners keep bayesianoptimization only
+# for spaces of log-scale numbers (and choices), else fall back to tpe (test below).
+LOG_SPACE = {k: v for k, v in POSITIVE_SPACE.items() if v["_type"] not in ("uniform", "quniform")}
+BAYESIAN = ("SMAC", "MetisTuner", "GPTuner", "DNGOTuner")
 TUNERS = ["TPE", "Random", "Anneal", "Evolution", "SMAC", "BatchTuner", "GridSearch", "Hyperband", "BOHB",
           "MetisTuner", "GPTuner", "PBTTuner", "DNGOTuner", "TPE_legacy"]
 EXPECTED_ALGORITHM = {"TPE": "tpe", "Random": "random", "Anneal": "tpe", "Evolution": "random", "SMAC": "bayesianoptimization",
@@ -38,7 +42,7 @@ def _write(tmp_path, result, name="experiment.yaml"):
 @pytest.mark.parametrize("tuner", TUNERS)
 @pytest.mark.parametrize("version", [1, 2])
 def test_every_tuner_converts_and_validates_strict(tmp_path, nni_files, v1, v2, tuner, version):
-    space = POSITIVE_SPACE
+    space = LOG_SPACE if tuner in BAYESIAN else POSITIVE_SPACE
     args = {} if tuner in ("BatchTuner", "GridSearch") else {"optimize_mode": "maximize"}
     if tuner == "BatchTuner":
         space = {"combine_params": {"_type": "choice", "_value": [{"optimizer": "SGD", "lr": 0.1},
@@ -55,6 +59,15 @@ def test_every_tuner_converts_and_validates_strict(tmp_path, nni_files, v1, v2, 
     if tuner != "Random":  # the one exact mapping; every other one is said
         assert any(str(n).startswith("tuner:") for n in result.notes)
     assert result.document["spec"]["objective"]["type"] == "maximize"
+
+
+@pytest.mark.parametrize("tuner", BAYESIAN)
+def test_bayesian_tuners_fall_back_to_tpe_for_linear_doubles(tmp_path, nni_files, v2, tuner):
+    v2["tuner"] = {"name": tuner, "classArgs": {"optimize_mode": "maximize"}}
+    result = convert_nni(nni_files(v2, POSITIVE_SPACE))  # momentum: uniform, hidden: quniform
+    assert result.document["spec"]["algorithm"]["algorithmName"] == "tpe"
+    assert any("log-uniformly" in str(n) and "momentum" in str(n) for n in result.notes)
+    assert _strict(_write(tmp_path, result)) == 0
 
 
 def test_v2_keys_are_case_and_underscore_insensitive(tmp_path, nni_files, v2):

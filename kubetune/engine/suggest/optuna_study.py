@@ -16,21 +16,27 @@ Where we go beyond Katib's service:
   Python services only ever send Succeeded/EarlyStopped trials that have an objective.
 * Suggestions the engine did not turn into trials by the next call, and trials that disappear
   from the list, are told FAIL so they stop counting as running.
+
+`OptunaStudySuggester` does all of that; its subclasses differ only in how a trial is sampled:
+`OptunaSuggester` asks for the whole fixed space at once (`study.ask(distributions)`), and
+`define_by_run.DefineByRunSuggester` asks one parameter at a time (conditions, several objectives).
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import logging
 import math
 import warnings
 from collections import deque
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import optuna
+from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.study import StudyDirection
-from optuna.trial import TrialState, create_trial
+from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from kubetune.engine.suggest.base import (
     ACTIVE_STATES,
@@ -78,15 +84,28 @@ def _pruned_values(trial: TrialView) -> list[float]:
     return values
 
 
-class OptunaSuggester:
-    """Suggester backed by one Optuna sampler."""
+class OptunaStudySuggester(abc.ABC):
+    """Suggester over one in-memory Optuna study, kept in step with the trial list.
 
-    def __init__(self, algorithm: str, space: SearchSpace, direction: StudyDirection,
-                 sampler_factory: SamplerFactory, before_ask: BeforeAsk | None = None) -> None:
+    This class owns the bookkeeping described in the module docstring (match trials to asks by
+    their assignments, tell finished trials, adopt trials the study did not create, fail stale
+    asks). A subclass says only how a new trial is sampled (`_ask_trial`) and which Optuna
+    parameters an existing trial stands for (`_adoption_params`).
+
+    `metrics` is None for a single objective (the trial's objective value is told), else the
+    metric names whose values (TrialView.metrics) are told, one per direction.
+    """
+
+    def __init__(self, algorithm: str, space: SearchSpace, directions: Sequence[StudyDirection],
+                 sampler_factory: SamplerFactory, before_ask: BeforeAsk | None = None,
+                 metrics: Sequence[str] | None = None) -> None:
+        if metrics is not None and len(metrics) != len(directions):
+            raise SuggestionError("one direction per objective metric is needed")
         self.algorithm = algorithm
         self._space = space
-        self._distributions = space.optuna_distributions
-        self._direction = direction
+        self._directions = list(directions)
+        self._metrics = list(metrics) if metrics is not None else None
+        # The algorithm's sampler recipe; DefineByRunSuggester.conditional reuses it.
         self.sampler_factory = sampler_factory
         self.before_ask = before_ask
         self._study: optuna.Study | None = None
@@ -110,7 +129,7 @@ class OptunaSuggester:
                     raise
                 except Exception as exc:  # a sampler that cannot be built: Katib's stage C
                     raise SuggestionError(f"algorithm {self.algorithm!r}: {exc}") from exc
-                self._study = optuna.create_study(direction=self._direction, sampler=sampler)
+                self._study = optuna.create_study(directions=self._directions, sampler=sampler)
             self._sync(trials)
             if count <= 0:
                 return []
@@ -118,21 +137,43 @@ class OptunaSuggester:
                 self.before_ask(self._study, count)
             return [self._ask() for _ in range(count)]
 
+    # ---- what a subclass decides ----------------------------------------------------------
+
+    @abc.abstractmethod
+    def _ask_trial(self) -> tuple[optuna.Trial, dict[str, str]]:
+        """Ask the study for a new trial (an enqueued one comes back with its enqueued values);
+        return it with its assignments. Any exception means the sampler failed."""
+
+    @abc.abstractmethod
+    def _adoption_params(self, assignments: Mapping[str, str]
+                         ) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
+        """Optuna parameters and distributions for a trial's assignments; KeyError or
+        ValueError when the trial does not fit the space."""
+
     # ---- ask ----------------------------------------------------------------------------
 
     def _ask(self) -> Suggestion:
         try:
-            trial = self.study.ask(self._distributions)
+            trial, assignments = self._ask_trial()
         except Exception as exc:
             raise SuggestionError(
                 f"algorithm {self.algorithm!r} failed to sample: {type(exc).__name__}: {exc}"
             ) from exc
-        assignments = self._space.from_optuna(trial.params)
         self._open[trial.number] = trial
         self._pending.setdefault(self._space.key(assignments), deque()).append(trial.number)
         return Suggestion(assignments=assignments)
 
     # ---- tell ---------------------------------------------------------------------------
+
+    def _values(self, view: TrialView) -> list[float] | None:
+        """What the study is told for a succeeded trial; None when a value is missing."""
+        if self._metrics is None:
+            values = [view.objective]
+        else:
+            values = [view.metrics.get(m) for m in self._metrics]
+        if not all(_finite(v) for v in values):
+            return None
+        return [float(v) for v in values]
 
     def _sync(self, trials: Sequence[TrialView]) -> None:
         listed: set[str] = set()
@@ -159,11 +200,13 @@ class OptunaSuggester:
                 self.study.tell(trial, state=TrialState.FAIL)
 
     def _tell(self, trial: optuna.Trial, view: TrialView) -> None:
-        if view.state == SUCCEEDED and _finite(view.objective):
-            self.study.tell(trial, float(view.objective))
+        values = self._values(view) if view.state == SUCCEEDED else None
+        if values is not None:
+            self.study.tell(trial, values if self._metrics is not None else values[0])
         elif view.state == EARLY_STOPPED:
-            for step, value in enumerate(_pruned_values(view)):
-                trial.report(value, step)
+            if self._metrics is None:  # Optuna keeps intermediate values for one objective only
+                for step, value in enumerate(_pruned_values(view)):
+                    trial.report(value, step)
             self.study.tell(trial, state=TrialState.PRUNED)
         else:
             self.study.tell(trial, state=TrialState.FAIL)
@@ -171,27 +214,50 @@ class OptunaSuggester:
     def _adopt(self, view: TrialView) -> None:
         """Add a trial this study did not create, so the sampler learns from it."""
         try:
-            params = self._space.to_optuna(view.assignments)
-        except ValueError as exc:
+            params, distributions = self._adoption_params(view.assignments)
+        except (KeyError, ValueError) as exc:
             _log.warning("algorithm %r cannot use trial %s: %s", self.algorithm, view.name, exc)
             return
         if view.state in ACTIVE_STATES:
             # enqueue + ask gives a RUNNING trial with exactly these parameters.
             self.study.enqueue_trial(params)
-            trial = self.study.ask(self._distributions)
+            trial, _ = self._ask_trial()
             self._numbers[view.name] = trial.number
             self._open[trial.number] = trial
             return
-        if view.state == SUCCEEDED and _finite(view.objective):
-            frozen = create_trial(state=TrialState.COMPLETE, value=float(view.objective),
-                                  params=params, distributions=self._distributions)
-        elif view.state == EARLY_STOPPED:
-            values = _pruned_values(view)
-            frozen = create_trial(state=TrialState.PRUNED, value=values[-1] if values else None,
-                                  params=params, distributions=self._distributions,
-                                  intermediate_values=dict(enumerate(values)))
-        else:
-            frozen = create_trial(state=TrialState.FAIL, params=params,
-                                  distributions=self._distributions)
-        self.study.add_trial(frozen)
+        self.study.add_trial(self._frozen(view, params, distributions))
         self._numbers[view.name] = len(self.study.get_trials(deepcopy=False)) - 1
+
+    def _frozen(self, view: TrialView, params: dict[str, Any],
+                distributions: dict[str, BaseDistribution]) -> FrozenTrial:
+        """A finished trial as the study would have recorded it."""
+        values = self._values(view) if view.state == SUCCEEDED else None
+        if values is not None:
+            told: dict[str, Any] = {"values": values} if self._metrics is not None else {"value": values[0]}
+            return create_trial(state=TrialState.COMPLETE, params=params,
+                                distributions=distributions, **told)
+        if view.state == EARLY_STOPPED and self._metrics is None:
+            pruned = _pruned_values(view)
+            return create_trial(state=TrialState.PRUNED, value=pruned[-1] if pruned else None,
+                                params=params, distributions=distributions,
+                                intermediate_values=dict(enumerate(pruned)))
+        if view.state == EARLY_STOPPED:
+            return create_trial(state=TrialState.PRUNED, params=params, distributions=distributions)
+        return create_trial(state=TrialState.FAIL, params=params, distributions=distributions)
+
+
+class OptunaSuggester(OptunaStudySuggester):
+    """Suggester backed by one Optuna sampler, asked for the whole (fixed) space at once."""
+
+    def __init__(self, algorithm: str, space: SearchSpace, direction: StudyDirection,
+                 sampler_factory: SamplerFactory, before_ask: BeforeAsk | None = None) -> None:
+        super().__init__(algorithm, space, [direction], sampler_factory, before_ask)
+        self._distributions = space.optuna_distributions
+
+    def _ask_trial(self) -> tuple[optuna.Trial, dict[str, str]]:
+        trial = self.study.ask(self._distributions)
+        return trial, self._space.from_optuna(trial.params)
+
+    def _adoption_params(self, assignments: Mapping[str, str]
+                         ) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
+        return self._space.to_optuna(assignments), self._distributions
