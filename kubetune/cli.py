@@ -376,23 +376,33 @@ def _open_state(args):
         raise UserError(str(e)) from None
 
 
-def _context(args):
-    """(experiment row, trials, objective type, metric names) from the stored state alone."""
+def _context(args, index_only: bool = False):
+    """(experiment row, trials, objective type, metric names) from the stored state alone.
+    index_only: trials without parameters/observations, except the best one (status)."""
+    from kubetune.engine.status import optimal_trial
+
     state = _open_state(args)
     try:
         exp = state.experiment()
-        trials = state.trials()
+        objective_type = (exp["spec"].get("objective") or {}).get("type", "maximize")
+        if index_only:
+            trials = state.trial_index()
+            best = optimal_trial(trials, objective_type)
+            if best is not None:
+                trials[trials.index(best)] = state.trial(best.name)
+        else:
+            trials = state.trials()
     finally:
         state.close()
     objective = exp["spec"].get("objective") or {}
     metric_names = [objective.get("objectiveMetricName", "objective")] + list(objective.get("additionalMetricNames") or [])
-    return exp, trials, objective.get("type", "maximize"), metric_names
+    return exp, trials, objective_type, metric_names
 
 
 def cmd_status(args) -> int:
     from kubetune.engine.status import experiment_status
 
-    exp, trials, objective_type, _ = _context(args)
+    exp, trials, objective_type, _ = _context(args, index_only=True)
     status = experiment_status(exp, trials, objective_type)
     if args.output == "json":
         print(lb.to_json({"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",

@@ -209,6 +209,14 @@ class ExperimentState:
     def trials(self) -> list[TrialRow]:
         return [self._row(r) for r in self.db.execute("SELECT * FROM trials ORDER BY seq")]
 
+    def trial_index(self) -> list[TrialRow]:
+        """Every trial's name, state, objective and times, without decoding its JSON columns:
+        what counts, lists and the best trial need (`kubetune status` on a large experiment)."""
+        return [TrialRow(seq=r[0], name=r[1], assignments={}, labels={}, state=r[2], created=r[3], started=r[4],
+                         finished=r[5], objective=r[6])
+                for r in self.db.execute("SELECT seq, name, state, created, started, finished, objective "
+                                         "FROM trials ORDER BY seq")]
+
     def trial(self, name: str) -> TrialRow | None:
         r = self.db.execute("SELECT * FROM trials WHERE name = ?", (name,)).fetchone()
         return self._row(r) if r else None
