@@ -323,16 +323,7 @@ def cmd_convert_optuna(args) -> int:
         text = experiment_yaml(compile_space_file(args.space), args.space)
     except ConvertError as e:
         raise UserError(str(e)) from None
-    if args.out is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"{args.out}: cannot write: {e.strerror or e}") from None
-    print(f"kubetune: wrote {args.out}", file=sys.stderr)
-    return 0
+    return _write_output(text, args.out)
 
 
 def cmd_convert_katib(args) -> int:
@@ -349,15 +340,20 @@ def cmd_convert_katib(args) -> int:
         print(f"kubetune: note: {note}", file=sys.stderr)
     header = [f"Plain-Katib form of {Path(args.file).name} (`kubetune convert katib`)."] + [str(n) for n in notes]
     text = dump_experiment(document, header)
-    if args.out is None:
+    return _write_output(text, args.out)
+
+
+def _write_output(text: str, out: str | None) -> int:
+    """A converted Experiment to `out`, or to stdout when none is given."""
+    if out is None:
         sys.stdout.write(text)
         return 0
     try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
     except OSError as e:
-        raise UserError(f"{args.out}: cannot write: {e.strerror or e}") from None
-    print(f"kubetune: wrote {args.out}", file=sys.stderr)
+        raise UserError(f"{out}: cannot write: {e.strerror or e}") from None
+    print(f"kubetune: wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -117,7 +117,7 @@ def test_engine_runs_the_grid_in_order_and_ends_when_exhausted(run_experiment):
     expected = make_suggester("fixed-product", {"product": "1.3", "tolerance": "0.1"},
                               experiment_from_dict(raw).parameters, "maximize").suggest(50, [])
     assert [t.assignments for t in result.trials] == [s.assignments for s in expected]  # NNI order, each once
-    assert 1 < len(result.trials) < 27 and all(t.state == "Succeeded" for t in result.trials)
+    assert len(result.trials) in range(2, 27) and all(t.state == "Succeeded" for t in result.trials)
 
 
 def test_katib_form_is_a_grid_over_the_triples(tmp_path):
