@@ -373,44 +373,46 @@ def _open_state(args):
 
 
 def _context(args, index_only: bool = False):
-    """(experiment row, trials, objective type, metric names) from the stored state alone.
-    index_only: trials without parameters/observations, except the best one (status)."""
+    """(experiment row, trials, objective type, metric names, best trial or None) from the stored
+    state alone. index_only: trials without parameters/observations except the best (status)."""
     from kubetune.engine.status import optimal_trial
 
     state = _open_state(args)
     try:
         exp = state.experiment()
         objective_type = (exp["spec"].get("objective") or {}).get("type", "maximize")
+        best = None
         if index_only:
             trials = state.trial_index()
             best = optimal_trial(trials, objective_type)
             if best is not None:
-                trials[trials.index(best)] = state.trial(best.name)
+                position = trials.index(best)
+                best = trials[position] = state.trial(best.name)
         else:
             trials = state.trials()
     finally:
         state.close()
     objective = exp["spec"].get("objective") or {}
     metric_names = [objective.get("objectiveMetricName", "objective")] + list(objective.get("additionalMetricNames") or [])
-    return exp, trials, objective_type, metric_names
+    return exp, trials, objective_type, metric_names, best
 
 
 def cmd_status(args) -> int:
     from kubetune.engine.status import experiment_status
 
-    exp, trials, objective_type, _ = _context(args, index_only=True)
-    status = experiment_status(exp, trials, objective_type)
+    exp, trials, objective_type, _, best = _context(args, index_only=True)
+    status = experiment_status(exp, trials, objective_type, best)
     if args.output == "json":
         print(lb.to_json({"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
                           "metadata": {"name": exp["name"], "namespace": exp["namespace"]},
                           "spec": exp["spec"], "status": status}))
     else:
-        lb.console().print(lb.status_table(status, exp["name"]))
+        print(lb.status_text(status, exp["name"]))
     return 0
 
 
 def cmd_trials(args) -> int:
-    exp, trials, objective_type, metric_names = _context(args)
+    exp, trials, objective_type, metric_names, _ = _context(args)
     if args.output == "json":
         print(lb.to_json([lb.trial_dict(t) for t in lb.ranked(trials, objective_type)]))
     else:
@@ -421,7 +423,7 @@ def cmd_trials(args) -> int:
 def cmd_best(args) -> int:
     from kubetune.engine.status import optimal_trial
 
-    exp, trials, objective_type, metric_names = _context(args)
+    exp, trials, objective_type, metric_names, _ = _context(args)
     best = optimal_trial(trials, objective_type)
     if _best_pareto(args, exp, trials, best):  # kubetune.io/objectives: the Pareto front
         return 0
@@ -467,7 +469,7 @@ def _best_pareto(args, exp: dict, trials, best) -> bool:
 
 
 def cmd_logs(args) -> int:
-    exp, trials, _, _ = _context(args)
+    exp, trials, _, _, _ = _context(args)
     matches = [t for t in trials if t.name == args.trial or t.name.endswith(args.trial)]
     if len(matches) != 1:
         names = ", ".join(t.name for t in (matches or trials)[:20])

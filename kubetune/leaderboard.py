@@ -61,26 +61,44 @@ def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list
     return table
 
 
-def status_table(status: dict, name: str):
-    from rich.table import Table
+def status_title(status: dict, name: str) -> str:
+    return f"experiment {name}: {phase(status.get('conditions', []))}"
 
-    table = Table(title=f"experiment {name}: {phase(status.get('conditions', []))}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    for c in status.get("conditions", []):
-        table.add_row(f"condition {c['type']}", f"{c['status']}  {c['reason']}: {c['message']}")
-    table.add_row("trials", str(status.get("trials", 0)))
+
+def status_rows(status: dict) -> list[tuple[str, str]]:
+    """(field, value) rows of a Katib status block, for a table or plain text."""
+    rows = [(f"condition {c['type']}", f"{c['status']}  {c['reason']}: {c['message']}")
+            for c in status.get("conditions", [])]
+    rows.append(("trials", str(status.get("trials", 0))))
     for key in ("trialsSucceeded", "trialsRunning", "trialsPending", "trialsFailed", "trialsEarlyStopped",
                 "trialMetricsUnavailable", "trialsKilled"):
         if key in status:
-            table.add_row(key, str(status[key]))
+            rows.append((key, str(status[key])))
     best = status.get("currentOptimalTrial") or {}
     if best.get("bestTrialName"):
-        table.add_row("best trial", best["bestTrialName"])
-        table.add_row("  parameters", ", ".join(f"{a['name']}={a['value']}" for a in best["parameterAssignments"]))
-        table.add_row("  metrics", ", ".join(f"{m['name']}: latest {m.get('latest')} (min {m.get('min')}, max {m.get('max')})"
-                                             for m in best["observation"]["metrics"]))
+        rows.append(("best trial", best["bestTrialName"]))
+        rows.append(("  parameters", ", ".join(f"{a['name']}={a['value']}" for a in best["parameterAssignments"])))
+        rows.append(("  metrics", ", ".join(f"{m['name']}: latest {m.get('latest')} (min {m.get('min')}, "
+                                            f"max {m.get('max')})" for m in best["observation"]["metrics"])))
+    return rows
+
+
+def status_table(status: dict, name: str):
+    from rich.table import Table
+
+    table = Table(title=status_title(status, name), show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for field, value in status_rows(status):
+        table.add_row(field, value)
     return table
+
+
+def status_text(status: dict, name: str) -> str:
+    """The status as aligned plain text: `kubetune status` answers without importing rich."""
+    rows = status_rows(status)
+    width = max(len(f) for f, _ in rows)
+    return "\n".join([status_title(status, name)] + [f"  {f:<{width}}  {v}" for f, v in rows])
 
 
 def progress_line(counts: Counts, best: TrialRow | None, objective_name: str, started: float) -> str:

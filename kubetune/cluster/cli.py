@@ -15,8 +15,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Callable
 
-import yaml
-
 from kubetune import leaderboard as lb
 from kubetune.engine.status import Counts
 
@@ -251,6 +249,7 @@ def cmd_submit(args) -> int:
     if args.dry_run == "client":  # nothing contacted, not even the kubeconfig's server
         for exp in experiments:
             print("---")
+            import yaml  # only for --dry-run output; keeps CLI start-up light
             print(yaml.safe_dump(request_body(exp, args.namespace or exp.metadata.get("namespace")),
                                  sort_keys=False), end="")
         return 0
@@ -267,6 +266,7 @@ def cmd_submit(args) -> int:
             err.print(f"server dry run: the API server and Katib's webhooks accept {namespace}/{exp.name} "
                       f"(nothing stored); as Katib would store it:")
             print("---")
+            import yaml  # only for --dry-run output; keeps CLI start-up light
             print(yaml.safe_dump(answer, sort_keys=False), end="")
             continue
         _create(client, body, exp.name, namespace, args, err)

@@ -72,7 +72,8 @@ def optimal_trial(trials: list[TrialRow], objective_type: str) -> TrialRow | Non
     return next((t for t in trials if t.name == name), None)
 
 
-def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str) -> dict:
+def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str,
+                      best: TrialRow | None = None) -> dict:
     """The `status` block of a Katib Experiment, for `kubetune status -o json`."""
     status: dict = {
         "startTime": rfc3339(experiment["created"]),
@@ -82,7 +83,8 @@ def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: 
     }
     if experiment.get("completed"):
         status["completionTime"] = rfc3339(experiment["completed"])
-    best = optimal_trial(trials, objective_type)
+    if best is None:  # callers that already know it (kubetune status) skip the scan
+        best = optimal_trial(trials, objective_type)
     if best is not None:
         status["currentOptimalTrial"] = {
             "bestTrialName": best.name,
