@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
 
-from .objective import best_trial
 from .state import TrialRow
 
 # Katib's bucket order: each trial is counted once, first match wins (7.2).
@@ -68,8 +67,17 @@ class Counts:
 
 
 def optimal_trial(trials: list[TrialRow], objective_type: str) -> TrialRow | None:
-    name = best_trial(((t.name, t.objective) for t in trials if t.terminal), objective_type)
-    return next((t for t in trials if t.name == name), None)
+    """Katib's current optimal trial (7.3) over trials in list (creation) order: the first strictly
+    best finished trial with an objective. TrialRow objectives are floats, so Katib's quirk for
+    non-numeric objective text (objective.summarize_trials) cannot arise here."""
+    best: TrialRow | None = None
+    for t in trials:
+        if not t.terminal or t.objective is None:
+            continue
+        if best is None or (t.objective < best.objective if objective_type == "minimize"
+                            else t.objective > best.objective):
+            best = t
+    return best
 
 
 def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str,
