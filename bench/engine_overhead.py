@@ -29,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_experiment import job_experiment  # noqa: E402
 
 TRIAL_CODE = "print('accuracy=0.5')"
 TARGET_MS = 25.0
@@ -48,25 +51,8 @@ def run_trial_process(x: str) -> str:
 
 
 def experiment(name: str, trials: int, parallel: int) -> dict:
-    container = {"name": "training", "image": "python:3.11", "command": ["python", "-c", TRIAL_CODE],
-                 "args": ["--x", "${trialParameters.x}"]}
-    return {
-        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
-            "algorithm": {"algorithmName": "random"},
-            "maxTrialCount": trials, "parallelTrialCount": parallel, "maxFailedTrialCount": trials,
-            "parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}],
-            "trialTemplate": {
-                "primaryContainerName": "training",
-                "trialParameters": [{"name": "x", "reference": "x"}],
-                "trialSpec": {"apiVersion": "batch/v1", "kind": "Job",
-                              "spec": {"template": {"spec": {"containers": [container],
-                                                             "restartPolicy": "Never"}}}},
-            },
-        },
-    }
+    return job_experiment(name, trials, parallel, {"image": "python:3.11", "command": ["python", "-c", TRIAL_CODE],
+                           "args": ["--x", "${trialParameters.x}"]})
 
 
 def _cpu() -> float:

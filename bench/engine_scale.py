@@ -29,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_experiment import job_experiment  # noqa: E402
 
 STATUS_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
@@ -36,25 +39,8 @@ ECHO = "/bin/echo"
 
 
 def experiment(name: str, trials: int, parallel: int) -> dict:
-    container = {"name": "training", "image": "busybox", "command": [ECHO],
-                 "args": ["accuracy=0.5", "x=${trialParameters.x}"]}
-    return {
-        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
-            "algorithm": {"algorithmName": "random"},
-            "maxTrialCount": trials, "parallelTrialCount": parallel, "maxFailedTrialCount": trials,
-            "parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}],
-            "trialTemplate": {
-                "primaryContainerName": "training",
-                "trialParameters": [{"name": "x", "reference": "x"}],
-                "trialSpec": {"apiVersion": "batch/v1", "kind": "Job",
-                              "spec": {"template": {"spec": {"containers": [container],
-                                                             "restartPolicy": "Never"}}}},
-            },
-        },
-    }
+    return job_experiment(name, trials, parallel, {"image": "busybox", "command": [ECHO],
+                           "args": ["accuracy=0.5", "x=${trialParameters.x}"]})
 
 
 # -- child: the engine run ---------------------------------------------------------------------

@@ -4,23 +4,11 @@ under Katib and kubetune's local engine. See kubetune.compat.nni (and docs/nni-m
 Installed with kubetune (top-level package `nni`); do not install the real NNI in the same
 environment. `python -m kubetune.compat.nni_launch -- CMD` puts this package first on PYTHONPATH.
 """
-from kubetune.compat.nni import (
-    NniShimError,
-    get_current_parameter,
-    get_experiment_id,
-    get_next_parameter,
-    get_next_parameters,
-    get_sequence_id,
-    get_trial_id,
-    report_final_result,
-    report_intermediate_result,
-)
+from kubetune.compat.nni import NniShimError
 
-from . import trial, utils  # noqa: E402  (nni.trial and nni.utils as in NNI)
+from . import trial, utils  # nni.trial and nni.utils as in NNI
+from .trial import *  # noqa: F401,F403  (the trial API at top level, as NNI exports it)
 
 __version__ = "0.0.0+kubetune.shim"
 
-__all__ = [
-    "NniShimError", "get_current_parameter", "get_experiment_id", "get_next_parameter", "get_next_parameters",
-    "get_sequence_id", "get_trial_id", "report_final_result", "report_intermediate_result", "trial", "utils",
-]
+__all__ = ["NniShimError", "trial", "utils", *trial.__all__]

@@ -223,8 +223,29 @@ _STRIDE12 = Arg("stride", int, check=one_or_two, rule="1 or 2")
 _ODD_KERNEL = Arg("kernel_size", int, check=odd_positive, rule="an odd integer >= 1")
 
 
+class _Convolutional(ModuleGenerator):
+    """A module with an `out_channel` arg (scaled by width_multiple) and a kernel_size x kernel_size
+    convolution deciding the output size; subclasses with other padding override `padding`."""
+
+    KERNEL: int | None = None  # a fixed kernel, for modules without a kernel_size arg
+
+    @property
+    def out_channel(self) -> int:
+        return self.scaled(self.args["out_channel"])
+
+    def kernel(self) -> int:
+        return self.KERNEL if self.KERNEL is not None else self.args["kernel_size"]
+
+    def padding(self, kernel: int) -> int:
+        return kernel // 2
+
+    def out_size(self, size: int, first: bool = True) -> int:
+        k = self.kernel()
+        return _conv_size(size, k, self.stride_for(first), self.padding(k))
+
+
 @register_module
-class Conv(ModuleGenerator):
+class Conv(_Convolutional):
     """[out_channel, kernel_size=1, stride=1, padding=null(same), groups=1, activation=ReLU]"""
 
     ARGS = (
@@ -236,10 +257,6 @@ class Conv(ModuleGenerator):
         Arg("activation", "activation", "ReLU"),
     )
 
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
-
     def validate(self) -> None:
         g = self.args["groups"]
         if self.in_channel % g or self.out_channel % g:
@@ -247,9 +264,8 @@ class Conv(ModuleGenerator):
                 "groups", f"must divide the input channels {self.in_channel} and output channels "
                 f"{self.out_channel}, found {g}")
 
-    def out_size(self, size: int, first: bool = True) -> int:
-        k = self.args["kernel_size"]
-        return _conv_size(size, k, self.stride_for(first), L.autopad(k, self.args["padding"]))
+    def padding(self, kernel: int) -> int:
+        return L.autopad(kernel, self.args["padding"])
 
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
@@ -258,7 +274,7 @@ class Conv(ModuleGenerator):
 
 
 @register_module
-class DWConv(ModuleGenerator):
+class DWConv(_Convolutional):
     """[out_channel, kernel_size=3, stride=1, padding=null(same), activation=ReLU]; groups=gcd(in,out)"""
 
     ARGS = (
@@ -269,13 +285,8 @@ class DWConv(ModuleGenerator):
         Arg("activation", "activation", "ReLU"),
     )
 
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
-
-    def out_size(self, size: int, first: bool = True) -> int:
-        k = self.args["kernel_size"]
-        return _conv_size(size, k, self.stride_for(first), L.autopad(k, self.args["padding"]))
+    def padding(self, kernel: int) -> int:
+        return L.autopad(kernel, self.args["padding"])
 
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
@@ -283,7 +294,7 @@ class DWConv(ModuleGenerator):
 
 
 @register_module
-class Bottleneck(ModuleGenerator):
+class Bottleneck(_Convolutional):
     """[out_channel, shortcut=true, groups=1, expansion=0.5, activation=ReLU]"""
 
     ARGS = (
@@ -294,9 +305,8 @@ class Bottleneck(ModuleGenerator):
         Arg("activation", "activation", "ReLU"),
     )
 
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
+    def out_size(self, size: int, first: bool = True) -> int:
+        return size  # 1x1 then 3x3 "same" convolutions at stride 1
 
     def validate(self) -> None:
         if self.out_channel % self.args["groups"]:
@@ -308,17 +318,11 @@ class Bottleneck(ModuleGenerator):
 
 
 @register_module
-class InvertedResidualv2(ModuleGenerator):
+class InvertedResidualv2(_Convolutional):
     """[out_channel, expansion, stride, activation=ReLU6]  (the lecture's [c, t, s])"""
 
     ARGS = (_OUT, Arg("expansion", float, REQUIRED, positive, "> 0"), _STRIDE12, Arg("activation", "activation", "ReLU6"))
-
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
-
-    def out_size(self, size: int, first: bool = True) -> int:
-        return _conv_size(size, 3, self.stride_for(first), 1)
+    KERNEL = 3  # its depthwise convolution is always 3x3
 
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
@@ -326,7 +330,7 @@ class InvertedResidualv2(ModuleGenerator):
 
 
 @register_module
-class InvertedResidualv3(ModuleGenerator):
+class InvertedResidualv3(_Convolutional):
     """[kernel_size, expansion, out_channel, use_se, use_hs, stride]  (the lecture's [k, t, c, SE, HS, s])"""
 
     ARGS = (
@@ -338,14 +342,6 @@ class InvertedResidualv3(ModuleGenerator):
         _STRIDE12,
     )
 
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
-
-    def out_size(self, size: int, first: bool = True) -> int:
-        k = self.args["kernel_size"]
-        return _conv_size(size, k, self.stride_for(first), k // 2)
-
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
         hidden = L.make_divisible(in_channel * a["expansion"])
@@ -354,7 +350,7 @@ class InvertedResidualv3(ModuleGenerator):
 
 
 @register_module
-class MBConv(ModuleGenerator):
+class MBConv(_Convolutional):
     """[expansion, out_channel, stride, kernel_size=3, activation=SiLU]  (the lecture's [t, c, s, k])"""
 
     ARGS = (
@@ -364,14 +360,6 @@ class MBConv(ModuleGenerator):
         Arg("kernel_size", int, 3, odd_positive, "an odd integer >= 1"),
         Arg("activation", "activation", "SiLU"),
     )
-
-    @property
-    def out_channel(self) -> int:
-        return self.scaled(self.args["out_channel"])
-
-    def out_size(self, size: int, first: bool = True) -> int:
-        k = self.args["kernel_size"]
-        return _conv_size(size, k, self.stride_for(first), k // 2)
 
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
