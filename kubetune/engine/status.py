@@ -72,12 +72,19 @@ def optimal_trial(trials: list[TrialRow], objective_type: str) -> TrialRow | Non
     non-numeric objective text (objective.summarize_trials) cannot arise here."""
     best: TrialRow | None = None
     for t in trials:
-        if not t.terminal or t.objective is None:
-            continue
-        if best is None or (t.objective < best.objective if objective_type == "minimize"
-                            else t.objective > best.objective):
+        if t.terminal and t.objective is not None and better(t, best, objective_type):
             best = t
     return best
+
+
+def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
+    """Whether `row` replaces `best` as the optimal trial: strictly better, or as good and
+    earlier in list (creation) order, so the result does not depend on finishing order."""
+    if best is None or best.name == row.name:
+        return True
+    if row.objective == best.objective:
+        return row.seq < best.seq
+    return row.objective < best.objective if objective_type == "minimize" else row.objective > best.objective
 
 
 def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str,

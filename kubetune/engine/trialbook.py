@@ -11,7 +11,7 @@ from typing import Iterable
 
 from .objective import objective_value
 from .state import TrialRow
-from .status import Counts, optimal_trial
+from .status import Counts, better, optimal_trial
 from .suggest import TrialView
 
 
@@ -37,16 +37,8 @@ class TrialBook:
 
     def put(self, row: TrialRow) -> None:
         self._index(row)
-        if row.terminal and row.objective is not None and self._better(row, self.best):
+        if row.terminal and row.objective is not None and better(row, self.best, self.objective_type):
             self.best = row
-
-    def _better(self, row: TrialRow, best: TrialRow | None) -> bool:
-        """Katib's rule over list (= creation) order: the first strictly best trial wins ties."""
-        if best is None or best.name == row.name:
-            return True
-        if row.objective == best.objective:
-            return row.seq < best.seq
-        return row.objective < best.objective if self.objective_type == "minimize" else row.objective > best.objective
 
     def __getitem__(self, name: str) -> TrialRow:
         return self.rows[name]
