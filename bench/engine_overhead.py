@@ -80,12 +80,12 @@ def run_floor(trials: int, parallel: int) -> Timer:
     return t
 
 
-def run_engine(trials: int, parallel: int, workdir: Path, name: str) -> Timer:
+def run_engine(trials: int, parallel: int, workdir: Path, name: str, launcher: str = "subprocess") -> Timer:
     from kubetune.engine import LocalEngine
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     exp = experiment_from_dict(experiment(name, trials, parallel))
-    engine = LocalEngine(exp, workdir, seed=1, gpus=[])
+    engine = LocalEngine(exp, workdir, seed=1, gpus=[], launcher=launcher)
     with Timer() as t:
         result = engine.run()
     done = sum(t.state == "Succeeded" for t in result.trials)
@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1, help="rounds of floor/engine/optuna; the best of each is kept")
+    ap.add_argument("--launcher", choices=["subprocess", "warm", "auto"], default="subprocess",
+                    help="the engine's launcher (default subprocess: the overhead above starting the same processes; "
+                         "warm workers are measured by bench/warm_workers.py)")
     args = ap.parse_args(argv)
     n, p = args.trials, args.parallel
 
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kubetune-bench-") as tmp:
         for r in range(args.repeat):  # interleaved, so a busy moment on a shared machine hits all three
             runs["floor"].append(run_floor(n, p))
-            runs["engine"].append(run_engine(n, p, Path(tmp), f"overhead-{r}"))
+            runs["engine"].append(run_engine(n, p, Path(tmp), f"overhead-{r}", args.launcher))
             runs["optuna"].append(run_optuna(n, p))
 
     best = {k: min(v, key=lambda t: t.wall) for k, v in runs.items()}

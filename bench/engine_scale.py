@@ -46,7 +46,7 @@ def experiment(name: str, trials: int, parallel: int) -> dict:
 # -- child: the engine run ---------------------------------------------------------------------
 def child(workdir: str, name: str, trials: int, parallel: int) -> None:
     from kubetune.engine import LocalEngine
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     exp = experiment_from_dict(experiment(name, trials, parallel))
     start = time.perf_counter()

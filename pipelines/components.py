@@ -1,4 +1,4 @@
-"""KFP v2 components of the kubetune pipeline: thin wrappers over kubetune.pipeline.steps.
+"""KFP v2 components of the kubetune pipeline: thin wrappers over kubetune.steps.steps.
 
 Each function body is shipped inside the compiled pipeline and runs in the step's image, so it
 imports what it needs itself and holds no logic: it calls one kubetune function and copies the
@@ -37,7 +37,7 @@ def prepare_data(
     cache the trials reuse. The Dataset artifact holds dataset.json and test.csv."""
     import collections
 
-    from kubetune.pipeline.steps import prepare_step
+    from kubetune.steps.steps import prepare_step
 
     prepared = prepare_step(dataset, data.path, work_dir=work_dir, image_size=image_size, val_ratio=val_ratio,
                             test_ratio=test_ratio, split=split, seed=seed, skip_corrupt=skip_corrupt)
@@ -82,7 +82,7 @@ def search(
     (parameters, metrics, checkpoint) and the rendered Experiment with the final results."""
     import collections
 
-    from kubetune.pipeline.steps import search_step, top_trial_dicts
+    from kubetune.steps.steps import search_step, top_trial_dicts
 
     result = search_step(experiment.path, backend=backend, run_id=run_id, data_path=data_path, data_args=data_args,
                          model=model, search_space=search_space, algorithm=algorithm, max_trials=max_trials,
@@ -114,7 +114,7 @@ def export_best(
     """The best trial's checkpoint -> ONNX + metadata + Triton layout, published to the store under
     <store>/<experiment_name>/<model_name or model_family> with a MANIFEST.json of sha256s (written last).
     The Model artifact is the same directory."""
-    from kubetune.pipeline.steps import export_step
+    from kubetune.steps.steps import export_step
 
     published = export_step(top_trials, model.path, store=store, store_endpoint=store_endpoint,
                             prefix=experiment_name, model_name=model_name or model_family)
@@ -137,7 +137,7 @@ def ensemble(
 ):
     """Predict the test split with the top-k trials, vote soft and hard, compare each member with
     the ensemble: Metrics and a confusion matrix for the KFP UI, the prediction CSVs as a Dataset."""
-    from kubetune.pipeline.steps import ensemble_step
+    from kubetune.steps.steps import ensemble_step
 
     summary = ensemble_step(top_trials, data.path, predictions.path, size=size, method=method,
                             objective_type=objective_type)
@@ -162,7 +162,7 @@ def report(
 ):
     """A Markdown leaderboard: every trial with its parameters and metrics, the chosen model and
     where it was published, the ensemble against its members, the confusion matrix."""
-    from kubetune.pipeline.steps import report_step
+    from kubetune.steps.steps import report_step
 
     text = report_step(experiment.path, data.path, predictions.path,
                        {"model_uri": model.metadata.get("store_uri", model.uri),

@@ -16,13 +16,10 @@ from typing import NamedTuple
 from kfp import dsl
 from kfp.dsl import ClassificationMetrics, Markdown, Metrics, Model
 
-try:  # the package's own import path, or pipelines/ loaded as a folder by kubetune.pipeline.definition
-    from pipelines.components import ensemble, export_best, prepare_data, report, search
-except ImportError:  # pragma: no cover - loaded by file path
-    from components import ensemble, export_best, prepare_data, report, search  # type: ignore[no-redef]
+from pipelines.components import ensemble, export_best, prepare_data, report, search
 
 PIPELINE_NAME = "kubetune"
-DATASETS_MOUNT, MODELS_MOUNT = "/datasets", "/models"  # as in kubetune.pipeline.experiment
+DATASETS_MOUNT, MODELS_MOUNT = "/datasets", "/models"  # as in kubetune.steps.experiment
 STORE_SECRET = "kubetune-s3"  # manifests/minio.yaml's (and the chart's) S3 Secret
 STORE_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ENDPOINT")
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}

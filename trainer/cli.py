@@ -61,7 +61,7 @@ def _setup_logging() -> None:
 def resolve_train_config(parsed: ParsedArgs) -> tuple[TrainConfig, dict | None]:
     """Build the config; with --resume, the checkpoint's saved config sits under the given arguments."""
     from trainer import checkpoint as ckpt_io
-    from trainer.train import NOT_INHERITED
+    from trainer.run_state import NOT_INHERITED
     assignments = list(parsed.assignments)
     extra = [p for p in parsed.positional if p != "custom"]   # seed 000 passes a dataset name `custom`
     if len(extra) > 1:

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from trainer.config import LOSSES
+from trainer.config.schema import LOSSES
 from trainer.errors import ConfigError
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
-from trainer.config import OPTIMIZERS, SCHEDULERS, TrainConfig
+from trainer.config.schema import OPTIMIZERS, SCHEDULERS, TrainConfig
 from trainer.errors import ConfigError
 
 

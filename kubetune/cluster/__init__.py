@@ -4,10 +4,10 @@
     client = KatibClient(kubeconfig=None, context=None)     # kubeconfig, else in-cluster config
     client.create_experiment(body, "team-a")
 
-`client` talks to the API server, `results` turns Experiment/Trial objects into the rows and
-status the local CLI shows, `watch` polls an Experiment until it completes, `cli` wires the
-`kubetune` subcommands. Names are imported lazily: the kubernetes client is loaded only by
-commands that talk to a cluster.
+`client` talks to the API server, `results` turns Experiment/Trial objects into the rows
+(kubetune.results.TrialRow) and status the CLI shows, `watch` polls an Experiment until it
+completes. The `kubetune submit|watch|delete` commands are kubetune/cli/cluster.py. Names are
+imported lazily: the kubernetes client is loaded only by commands that talk to a cluster.
 """
 from __future__ import annotations
 

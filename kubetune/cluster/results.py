@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kubetune.engine.state import TrialRow
+from kubetune.results import TrialRow
 
 from .names import EXPERIMENT_LABEL
 

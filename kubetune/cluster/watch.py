@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from kubetune.engine.state import TrialRow
+from kubetune.results import TrialRow
 
 from .results import ExperimentView, is_completed, status_of, trial_rows
 

@@ -1,6 +1,6 @@
 """The plain-Katib form of a kubetune Experiment (`kubetune convert katib`).
 
-Of kubetune's extensions (kubetune.spec.extensions) only `fixed-product` stops an Experiment from
+Of kubetune's extensions (kubetune.experiment.extensions) only `fixed-product` stops an Experiment from
 running on Katib: Katib has no such algorithm. Its Katib form is the one the NNI reference gives
 for the FixedProductTuner (nni-semantics 8.4): `grid` over ONE categorical parameter `scaling`
 whose list holds the allowed "alpha,beta,gamma" triples, in NNI 1.x order, with each triple's
@@ -36,11 +36,12 @@ def katib_form(document: dict, source: str = "<experiment>") -> tuple[dict, list
 
 
 def _fixed_product_grid(document: dict, source: str) -> tuple[dict, list[Note]]:
-    from kubetune.spec import SpecError, experiment_from_dict
-    from kubetune.spec.fixed_product import SCALING_PARAMETERS, fixed_product_assignments
+    from kubetune.algorithms import service_errors
+    from kubetune.algorithms.fixed_product import SCALING_PARAMETERS, fixed_product_assignments
+    from kubetune.experiment import SpecError, experiment_from_dict
 
     try:
-        exp = experiment_from_dict(document, source=source)
+        exp = experiment_from_dict(document, source=source, service_checks=service_errors)
     except SpecError as exc:
         raise ConvertError([str(exc)]) from None
     settings = exp.algorithm.settings

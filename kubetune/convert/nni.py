@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from kubetune.spec.duration import MAX_DURATION_ANNOTATION
+from kubetune.experiment.duration import MAX_DURATION_ANNOTATION
+from kubetune.experiment.yaml_writer import dump_experiment
 from .errors import ConvertError, Note, Problems, show
-from .nni_config import NniConfig, load_nni_config
+from .nni_config import load_nni_config
+from .nni_config_common import NniConfig
 from .nni_encode import SPACE_ENV, Encoder
 from .nni_space import cardinality, parse_space
 from .nni_tuners import PBT_CHECKPOINT_DIR, TunerPlan, plan_assessor, plan_tuner
@@ -205,7 +205,7 @@ def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entri
                               "search space (NNI 2.7+ stops there too: its tuners never repeat a point)"))
         max_trials = size
     if plan.kind == "hyperband":
-        from kubetune.spec.algorithms import hyperband_min_parallel
+        from kubetune.algorithms.hyperband import hyperband_min_parallel
 
         need = hyperband_min_parallel(float(plan.resource_max or 60), plan.settings.get("eta"))
         if parallel < need:
@@ -253,7 +253,7 @@ def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entri
                                          "No SSH settings are carried over"))
     document = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": metadata, "spec": spec}
     _self_check(document, cfg)
-    text = render(document, _header(cfg, mode, image, notes), out.comments)
+    text = dump_experiment(document, _header(cfg, mode, image, notes), out.comments)
     return Conversion(document, text, notes, mode, name, cfg.code_dir, cfg)
 
 
@@ -304,7 +304,7 @@ def _trial_template(cfg: NniConfig, mode: str, name: str, out, working_dir: str,
 
 
 def _space_size(parameters: list[dict]) -> int | None:
-    from kubetune.spec.space import parse_parameters, space_size
+    from kubetune.experiment.space import parse_parameters, space_size
 
     try:
         return space_size(parse_parameters({"parameters": parameters}))
@@ -314,60 +314,13 @@ def _space_size(parameters: list[dict]) -> int | None:
 
 def _self_check(document: dict, cfg: NniConfig) -> None:
     """The output must load as a Katib Experiment; anything else is a converter defect."""
-    from kubetune.spec import SpecError, experiment_from_dict
+    from kubetune.algorithms import service_errors
+    from kubetune.experiment import SpecError, experiment_from_dict
 
     try:
-        experiment_from_dict(document, source="<converted>")
+        experiment_from_dict(document, source="<converted>", service_checks=service_errors)
     except SpecError as exc:
         raise ConvertError([f"{cfg.source}: internal error: the converted Experiment is invalid:\n{exc}"]) from None
-
-
-# -- YAML with comments ------------------------------------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False):  # indent lists under their key
-        return super().increase_indent(flow, False)
-
-
-def _short_scalars(items) -> bool:
-    return all(isinstance(x, (str, int, float, bool)) or x is None for x in items)
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list):
-    flow = _short_scalars(data) and len(json.dumps(data)) <= 100
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_dict(dumper: yaml.SafeDumper, data: dict):
-    flow = bool(data) and _short_scalars(data.values()) and len(json.dumps(data)) <= 100
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(dict, _represent_dict)
-
-
-def dump_yaml(document: dict) -> str:
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**9,
-                     default_flow_style=False)
-
-
-def render(document: dict, header: list[str], comments: dict[str, list[str]]) -> str:
-    """YAML text: header comment lines, then the document with each parameter's comments above it."""
-    lines = dump_yaml(document).splitlines()
-    out = [f"# {h}" if h else "#" for h in header]
-    in_parameters = False
-    for line in lines:
-        if line == "  parameters:":
-            in_parameters = True
-        elif in_parameters and line.startswith("  ") and not line.startswith("   "):
-            in_parameters = False
-        match = re.match(r"^(\s*)- name: (.*)$", line) if in_parameters else None
-        if match:
-            pname = yaml.safe_load(match.group(2))
-            for text in comments.get(str(pname), []):
-                out.append(f"{match.group(1)}# {text}")
-        out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def _header(cfg: NniConfig, mode: str, image: str | None, notes: list[Note]) -> list[str]:

@@ -29,10 +29,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubetune.algorithms.nni_fixed_product import allowed_triples, format_triple
 from kubetune.compat.nni import SPACE_ENV  # noqa: F401  (re-exported for the converter)
 
 from .errors import Note, Problems
-from .fixed_product import allowed_triples, format_triple
 from .nni_space import Entry, grid_configs, grid_values, on_q_grid, q_support, q_support_size
 
 RECORD_VERSION = 1

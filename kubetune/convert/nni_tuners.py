@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Note, Problems, join, show, suggestion
-from .nni_config import Algo
+from .nni_config_common import Algo
 from .nni_space import Entry
 
 # lower-cased name or alias -> canonical NNI name

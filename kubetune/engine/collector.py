@@ -12,7 +12,10 @@ import threading
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from .metrics import FileTailer, MetricLog, TextMetricParser, parse_json_lines
+from .metrics.files import FileTailer
+from .metrics.json_lines import parse_json_lines
+from .metrics.report import MetricLog
+from .metrics.text import TextMetricParser
 
 POLL_SECONDS = 0.2
 LOCAL_KINDS = ("StdOut", "File")

@@ -35,12 +35,13 @@ from optuna.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from kubetune.spec.errors import SpecError
-from kubetune.spec.space import parse_parameters
+from kubetune.experiment.errors import SpecError
+from kubetune.experiment.space import parse_parameters
+from kubetune.results import TrialRow
 
-from .state import ExperimentState, TrialRow
-from .suggest.base import SuggestionError, objective_direction
-from .suggest.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
+from .state import ExperimentState
+from kubetune.algorithms.base import SuggestionError, objective_direction
+from kubetune.algorithms.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
 
 SYNC_SECONDS = 2.0
 BULK_READ = 64  # above this many rows to read, one full read beats a query per trial

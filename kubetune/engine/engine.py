@@ -19,20 +19,22 @@ from typing import Callable
 
 import psutil
 
-from kubetune.spec import Experiment
+from kubetune.experiment import Experiment
+from kubetune.results import Counts, TrialRow
 
-from . import earlystop
 from .collector import TrialCollector
 from .gpus import GpuPool
 from .local import LaunchSpec, LocalOverrides, local_launch
-from .metrics import MetricLog, finalize
+from .metrics.report import MetricLog, finalize
 from .objective import goal_reached, objective_value, observation
+from .launch import close_launcher, setup_launcher
 from .runner import Exited, Launcher, SubprocessLauncher
-from .state import ExperimentState, TrialRow
-from .status import Counts, condition, experiment_status, set_condition
+from .state import ExperimentState
+from .status import condition, experiment_status, set_condition
 from .trialbook import TrialBook
 from .extensions import build_suggester, extension_notes, record_annotations
-from .suggest import Suggestion, SuggestionError
+from kubetune.algorithms import Suggestion, SuggestionError
+from kubetune.algorithms.earlystopping import RuleEvaluator, early_stopping_rule, rule_from_dict, rule_to_dict
 from .template import TemplateError, new_trial_name, primary_container, render_workload
 
 # Spec fields a re-run may change (Katib's restart edit, 7.7); anything else is a different experiment.
@@ -78,18 +80,21 @@ class _Running:
     handle: object
     collector: TrialCollector
     gpus: list[str]
-    evaluator: earlystop.MedianStopEvaluator | None
+    evaluator: RuleEvaluator | None
     intermediate: list[float] = field(default_factory=list)
 
 
 class LocalEngine:
     def __init__(self, experiment: Experiment, workdir: str | Path, overrides: LocalOverrides | None = None,
-                 launcher: Launcher | None = None, reporter: Reporter | None = None, seed: int | None = None,
+                 launcher: Launcher | str | None = None, reporter: Reporter | None = None, seed: int | None = None,
                  gpus: list[str] | None = None):
         self.exp = experiment
         self.dir = Path(workdir).resolve() / experiment.name  # absolute: trials run in other dirs
         self.overrides = overrides or LocalOverrides()
-        self.launcher = launcher or SubprocessLauncher()
+        # A Launcher, or "auto" / "warm" / "subprocess" (None: the annotation kubetune.io/launcher, else auto).
+        self._launcher_choice = launcher
+        self.launcher = launcher if launcher is not None and not isinstance(launcher, str) else SubprocessLauncher()
+        self._owns_launcher = False
         self.reporter = reporter or Reporter()
         self.seed = seed
         self.gpu_pool = GpuPool(gpus)
@@ -124,12 +129,15 @@ class LocalEngine:
         pc = primary_container(workload, self.exp.trial_template.get("primaryContainerName", ""))
         probe = self.dir / "trials" / ".launch-check"
         try:
-            local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
-                         TrialCollector.path_map(self.exp.metrics_collector, probe))
+            spec = local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
+                                TrialCollector.path_map(self.exp.metrics_collector, probe), self.exp.parallel_trial_count)
         finally:
             shutil.rmtree(probe, ignore_errors=True)
         if pc.gpus and not self.gpu_pool.all:
             self.reporter.message(f"trials ask for {pc.gpus} nvidia.com/gpu; this machine has none: running on CPU")
+        # Warm workers or a subprocess per trial (kubetune/engine/launch); says which on the reporter.
+        self.launcher, self._owns_launcher = setup_launcher(self._launcher_choice, self.exp.annotations, spec,
+                                                            self.dir, self.reporter.message)
 
     # -- main loop --------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -138,6 +146,8 @@ class LocalEngine:
             return self._run(state)
         finally:
             state.close()
+            if self._owns_launcher:
+                close_launcher(self.launcher)
 
     def _run(self, state: ExperimentState) -> RunResult:
         self._check_launchable()
@@ -253,7 +263,7 @@ class LocalEngine:
                                         "Experiment has succeeded because max trial count has reached")
         # kubetune extension (NNI's maxExperimentDuration): no new trials after the annotation's
         # wall-clock time since creation; running trials finish. Katib ignores the annotation.
-        from kubetune.spec.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
+        from kubetune.experiment.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
         try:
             limit = max_duration_seconds(self.exp.annotations)
         except ValueError as e:
@@ -303,9 +313,9 @@ class LocalEngine:
         es = self.exp.early_stopping
         if es is None:
             return None
-        rule = earlystop.compute_rule(self.book.succeeded_curves(), self.exp.objective.type, es.settings,
-                                      metric_name=self.exp.objective.metric_name)
-        return None if rule is None else earlystop.rule_to_dict(rule)
+        rule = early_stopping_rule(es.name, self.book.succeeded_curves(), self.exp.objective.type, es.settings,
+                                   metric_name=self.exp.objective.metric_name)
+        return None if rule is None else rule_to_dict(rule)
 
     def _start_waiting(self, state: ExperimentState) -> None:
         still = []
@@ -337,11 +347,11 @@ class LocalEngine:
                 continue
             evaluator = None
             if row.rule is not None:
-                evaluator = earlystop.MedianStopEvaluator(earlystop.rule_from_dict(row.rule), self.exp.objective.type)
+                evaluator = RuleEvaluator(rule_from_dict(row.rule), self.exp.objective.type)
             collector.start()
             handle = self.launcher.start(name, spec, trial_dir / "log", collector, self.events,
                                          gpus if self.gpu_pool.all else None)
-            pid = getattr(getattr(handle, "proc", None), "pid", None)
+            pid = getattr(handle, "pid", None)
             started = time.time()  # also the orphan check's process start time (1 s slack)
             state.mark_running(name, pid if pid and pid > 0 else None, started)
             row = dataclasses.replace(row, state="Running", started=started, attempts=row.attempts + 1)

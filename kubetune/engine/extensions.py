@@ -1,4 +1,4 @@
-"""The engine's side of kubetune's Experiment extensions (kubetune.spec.extensions).
+"""The engine's side of kubetune's Experiment extensions (kubetune.experiment.extensions).
 
 * `build_suggester(exp, seed)`: the Experiment's algorithm (`make_suggester`), asked define-by-run
   when `kubetune.io/conditions` is set, and replaced by NSGA-II over the listed metrics when
@@ -16,15 +16,15 @@ from typing import Any
 
 from optuna.samplers import NSGAIISampler
 
-from kubetune.spec import Experiment
-from kubetune.spec.conditions import parse_conditions
-from kubetune.spec.objectives import parse_objectives
+from kubetune.experiment import Experiment
+from kubetune.experiment.conditions import parse_conditions
+from kubetune.experiment.objectives import parse_objectives
 
-from .suggest import Suggester, SuggestionError, make_suggester, objective_direction
-from .suggest.define_by_run import DefineByRunSuggester
-from .suggest.optuna_study import OptunaSuggester
-from .suggest.space import SearchSpace
-from .suggest.settings import int_setting
+from kubetune.algorithms import Suggester, SuggestionError, make_suggester, objective_direction
+from kubetune.algorithms.define_by_run import DefineByRunSuggester
+from kubetune.algorithms.optuna_study import OptunaSuggester
+from kubetune.algorithms.space import SearchSpace
+from kubetune.algorithms.settings import int_setting
 
 ANNOTATIONS_FILE = "annotations.json"
 KUBETUNE_ANNOTATION_PREFIX = "kubetune.io/"

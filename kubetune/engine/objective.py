@@ -10,19 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from .metrics import UNAVAILABLE, MetricLog, go_parse_float, katib_time_ns
+from kubetune.gocompat.strconv import go_parse_float
+from kubetune.results import MINIMIZE, check_objective_type, is_better
 
-MINIMIZE = "minimize"
-MAXIMIZE = "maximize"
+from .metrics.report import UNAVAILABLE, MetricLog, katib_time_ns
+
 STRATEGIES = ("min", "max", "latest")
 
 Observation = dict[str, dict[str, str]]
-
-
-def _check_type(objective_type: str) -> str:
-    if objective_type not in (MINIMIZE, MAXIMIZE):
-        raise ValueError(f"objective type: expected 'minimize' or 'maximize', got {objective_type!r}")
-    return objective_type
 
 
 def _db_rows(logs: Iterable[MetricLog]) -> list[tuple[int, MetricLog]]:
@@ -35,6 +30,20 @@ def db_ordered(logs: Iterable[MetricLog]) -> list[MetricLog]:
     """The logs in the order Katib's DB returns them: by time at the DB's microsecond precision
     (DATETIME(6); finer digits are cut), rows with equal times in the order they were reported."""
     return [log for _, log in _db_rows(logs)]
+
+
+def objective_history(logs: Iterable[MetricLog], objective_name: str) -> list[float]:
+    """A trial's objective values as an early-stopping service reads them from the DB: by time
+    (microsecond precision, ties in report order), each converted with Python's float() (a value
+    that is not a number makes Katib's medianstop service fail: ValueError here)."""
+    values = []
+    for log in db_ordered(log for log in logs if log.name == objective_name):
+        try:
+            values.append(float(log.value))
+        except ValueError:
+            raise ValueError(f"objective value {log.value!r} of metric {objective_name!r} is not a number; "
+                             "Katib's medianstop service fails on it") from None
+    return values
 
 
 def observation(logs: Iterable[MetricLog], metric_names: Sequence[str]) -> Observation:
@@ -95,16 +104,11 @@ def objective_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: st
     return None if text == UNAVAILABLE else go_parse_float(text)
 
 
-def is_better(a: float, b: float, objective_type: str) -> bool:
-    """a is strictly better than b (ties are not better)."""
-    return a < b if _check_type(objective_type) == MINIMIZE else a > b
-
-
 def goal_reached(value: float | None, goal: float | None, objective_type: str) -> bool:
     """minimize: value <= goal; maximize: value >= goal (5.8). No goal or no value: False."""
     if goal is None or value is None:
         return False
-    return value <= goal if _check_type(objective_type) == MINIMIZE else value >= goal
+    return value <= goal if check_objective_type(objective_type) == MINIMIZE else value >= goal
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def summarize_trials(trials: Iterable[tuple[str, float | str | None]], objective
     running best value, so a numeric trial after it is compared with a stale best, or with 0
     when no numeric trial came first - Katib's order-dependent quirk, reproduced.
     """
-    _check_type(objective_type)
+    check_objective_type(objective_type)
     best_name: str | None = None
     best_raw: float | str | None = None
     best_value = 0.0

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from kubetune.spec.objectives import Objectives
+from kubetune.experiment.objectives import Objectives
+from kubetune.results import TrialRow
 
 from .objective import objective_value
-from .state import TrialRow
 
 
 @dataclass(frozen=True)

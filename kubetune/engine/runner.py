@@ -1,8 +1,9 @@
 """Launching trial processes: argv lists (never a shell), output to a per-trial log, events to the engine.
 
 `Launcher` is the one small interface the engine uses. `SubprocessLauncher` starts a fresh process
-per trial; a warm-worker pool (fork from a process that already imported torch) can implement the
-same interface later.
+per trial; `kubetune.engine.launch.WarmLauncher` forks each trial from a warm parent that already
+imported torch (and falls back to this one where that would not behave the same); the engine picks
+one with `kubetune.engine.launch.setup_launcher`.
 
 Each trial gets one reader thread that appends its merged stdout+stderr (Katib's StdOut collector
 reads both) to `<trial dir>/log`, hands every line to the trial's line callback (the metrics
@@ -33,6 +34,9 @@ class Exited:
 
 
 class TrialHandle(Protocol):
+    pid: int | None         # the trial's process (a session leader: its group is the trial)
+    deadline: float | None  # time.monotonic() after which the engine kills it (activeDeadlineSeconds)
+
     def kill(self, reason: str) -> None: ...
 
 
@@ -45,6 +49,9 @@ class OutputSink(Protocol):
 
 
 class Launcher(Protocol):
+    """Optional: `prepare(sample, annotations, notify) -> str` before the first trial (the line saying
+    how trials are launched) and `close()` after the last one."""
+
     def start(self, trial: str, spec: LaunchSpec, log_path: Path, sink: OutputSink,
               events: "queue.Queue", gpu_ids: list[str] | None) -> TrialHandle: ...
 
@@ -55,6 +62,10 @@ class _Process:
         self.reason = ""
         self._lock = threading.Lock()
         self.deadline = time.monotonic() + timeout if timeout else None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc.pid > 0 else None
 
     def kill(self, reason: str) -> None:
         with self._lock:
@@ -109,9 +120,14 @@ class SubprocessLauncher:
 
 
 def _pump(handle: _Process, log, sink: OutputSink) -> None:
-    proc = handle.proc
+    pump(handle.proc.stdout, log, sink, handle.proc.wait, lambda rc: handle.events.put(Exited(handle.trial, rc, handle.reason)))
+
+
+def pump(stream, log, sink: OutputSink, wait, post) -> None:
+    """Copy the trial's output to its log and its sink until EOF; then the exit code (`wait()`), the
+    sink closed, and `post(rc)`: so everything the sink posts precedes the exit on the queue."""
     try:
-        for raw in iter(proc.stdout.readline, b""):
+        for raw in iter(stream.readline, b""):
             log.write(raw)
             log.flush()
             try:
@@ -119,12 +135,13 @@ def _pump(handle: _Process, log, sink: OutputSink) -> None:
             except Exception as e:  # a collector bug must not hang the trial
                 log.write(f"kubetune: metrics collector error: {e!r}\n".encode())
     finally:
-        rc = proc.wait()
+        rc = wait()
+        stream.close()
         log.close()
         try:
             sink.close()
         finally:
-            handle.events.put(Exited(handle.trial, rc, handle.reason))
+            post(rc)
 
 
 class _Finished:

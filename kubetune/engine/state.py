@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-TERMINAL = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
-ACTIVE = ("Created", "Running")
+from kubetune.results import TrialRow
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS experiment (
@@ -52,35 +50,6 @@ CREATE TABLE IF NOT EXISTS metric_logs (
 );
 CREATE INDEX IF NOT EXISTS metric_logs_trial ON metric_logs (trial);
 """
-
-
-@dataclass
-class TrialRow:
-    seq: int
-    name: str
-    assignments: dict[str, str]
-    labels: dict[str, str]
-    state: str
-    created: float
-    started: float | None = None
-    finished: float | None = None
-    reason: str = ""
-    message: str = ""
-    exit_code: int | None = None
-    objective: float | None = None
-    observation: dict[str, dict[str, str]] = field(default_factory=dict)
-    rule: dict | None = None
-    attempts: int = 0
-
-    @property
-    def terminal(self) -> bool:
-        return self.state in TERMINAL
-
-    @property
-    def duration(self) -> float | None:
-        if self.started is None:
-            return None
-        return (self.finished or time.time()) - self.started
 
 
 class StateError(RuntimeError):

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass
-from typing import Mapping
 
-from .state import TrialRow
+from kubetune.results import TrialRow, optimal_trial
 
 # Katib's bucket order: each trial is counted once, first match wins (7.2).
 _BUCKETS = [
@@ -25,66 +22,6 @@ def rfc3339(ts: float | None) -> str | None:
     if ts is None:
         return None
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class Counts:
-    succeeded: int
-    failed: int
-    killed: int
-    early_stopped: int
-    metrics_unavailable: int
-    running: int
-    pending: int
-
-    @classmethod
-    def of(cls, trials: list[TrialRow]) -> "Counts":
-        return cls.of_states(Counter(t.state for t in trials))
-
-    @classmethod
-    def of_states(cls, by_state: Mapping[str, int]) -> "Counts":
-        n = {s: 0 for s in _STATES}
-        for state, count in by_state.items():
-            n[state if state in n else "Created"] += count
-        return cls(n["Succeeded"], n["Failed"], n["Killed"], n["EarlyStopped"], n["MetricsUnavailable"],
-                   n["Running"], n["Created"])
-
-    @property
-    def failed_for_budget(self) -> int:  # F of 7.4
-        return self.failed + self.metrics_unavailable
-
-    @property
-    def completed(self) -> int:  # C of 7.4
-        return self.succeeded + self.failed + self.killed + self.early_stopped + self.metrics_unavailable
-
-    @property
-    def done_for_scheduling(self) -> int:  # 7.5: MetricsUnavailable is not counted here (Katib quirk)
-        return self.succeeded + self.failed + self.killed + self.early_stopped
-
-    @property
-    def active(self) -> int:
-        return self.running + self.pending
-
-
-def optimal_trial(trials: list[TrialRow], objective_type: str) -> TrialRow | None:
-    """Katib's current optimal trial (7.3) over trials in list (creation) order: the first strictly
-    best finished trial with an objective. TrialRow objectives are floats, so Katib's quirk for
-    non-numeric objective text (objective.summarize_trials) cannot arise here."""
-    best: TrialRow | None = None
-    for t in trials:
-        if t.terminal and t.objective is not None and better(t, best, objective_type):
-            best = t
-    return best
-
-
-def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
-    """Whether `row` replaces `best` as the optimal trial: strictly better, or as good and
-    earlier in list (creation) order, so the result does not depend on finishing order."""
-    if best is None or best.name == row.name:
-        return True
-    if row.objective == best.objective:
-        return row.seq < best.seq
-    return row.objective < best.objective if objective_type == "minimize" else row.objective > best.objective
 
 
 def experiment_status(experiment: dict, trials: list[TrialRow], objective_type: str,

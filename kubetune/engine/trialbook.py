@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
+from kubetune.algorithms import TrialView
+from kubetune.results import Counts, TrialRow, better, optimal_trial
+
 from .objective import objective_value
-from .state import TrialRow
-from .status import Counts, better, optimal_trial
-from .suggest import TrialView
 
 
 class TrialBook:

@@ -18,9 +18,9 @@ import pytest
 from kubetune.compat.nni import decode_parameters
 from kubetune.convert import convert_nni
 from kubetune.convert.nni_space import q_support
-from kubetune.engine.suggest import TrialView, make_suggester
+from kubetune.algorithms import TrialView, make_suggester
 from kubetune.engine.template import primary_container, render_workload
-from kubetune.spec import experiment_from_dict
+from kubetune.experiment import experiment_from_dict
 
 SPACE = json.loads((Path(__file__).parent / "data" / "all_types.json").read_text())
 NUMERIC = {k: v for k, v in SPACE.items() if v["_type"] != "choice"}

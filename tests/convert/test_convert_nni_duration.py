@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kubetune.spec.duration import max_duration_seconds, parse_duration, parse_v1_duration
+from kubetune.experiment.duration import max_duration_seconds, parse_duration, parse_v1_duration
 from kubetune.engine import LocalEngine
-from kubetune.spec import experiment_from_dict
+from kubetune.experiment import experiment_from_dict
 
 TRIAL = Path(__file__).parent / "data" / "sleep_trial.py"
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from kubetune.convert import convert_nni
-from kubetune.convert.fixed_product import (
+from kubetune.algorithms.nni_fixed_product import (
     allowed_triples,
     expand_grid,
     fixed_product_configs,

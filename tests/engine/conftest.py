@@ -8,7 +8,7 @@ import pytest
 def run_experiment(tmp_path):
     """Run an Experiment dict with the local engine; returns the RunResult."""
     from kubetune.engine import LocalEngine
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     def run(raw: dict, **kw):
         exp = experiment_from_dict(raw)

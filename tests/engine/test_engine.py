@@ -174,7 +174,7 @@ def test_active_deadline_seconds_fails_slow_trial(run_experiment):
 
 def test_missing_command_is_a_clear_error_before_any_trial(tmp_path):
     from kubetune.engine import LocalEngine, TemplateError
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     raw = experiment()
     raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = ["no-such-binary-xyz"]
@@ -253,7 +253,7 @@ def _rows(db: Path):
 
 def test_resume_with_changed_search_space_is_refused(tmp_path):
     from kubetune.engine import EngineError, LocalEngine
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     raw = experiment("changed", max_trials=1, parallel=1)
     LocalEngine(experiment_from_dict(raw), tmp_path, gpus=[]).run()
@@ -264,7 +264,7 @@ def test_resume_with_changed_search_space_is_refused(tmp_path):
 
 def test_raising_max_trial_count_restarts_a_finished_experiment(tmp_path):
     from kubetune.engine import LocalEngine
-    from kubetune.spec import experiment_from_dict
+    from kubetune.experiment import experiment_from_dict
 
     raw = experiment("restart", max_trials=2, parallel=2)
     first = LocalEngine(experiment_from_dict(raw), tmp_path, gpus=[]).run()

@@ -9,12 +9,12 @@ import pytest
 import yaml
 from engine_helpers import experiment
 
+from kubetune.algorithms import AlgorithmContext, SuggestionError, TrialView, check, make_suggester
+from kubetune.algorithms.nni_fixed_product import allowed_triples
+from kubetune.algorithms.registry import settings_errors
 from kubetune.cli import main
-from kubetune.convert.fixed_product import allowed_triples
 from kubetune.convert.katib_form import katib_form
-from kubetune.engine.suggest import SuggestionError, TrialView, make_suggester
-from kubetune.spec import Parameter, check, experiment_from_dict, load_experiment
-from kubetune.spec.algorithms import AlgorithmContext, settings_errors
+from kubetune.experiment import Parameter, experiment_from_dict, load_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compound-scaling" / "experiment.yaml"

@@ -16,9 +16,10 @@ from kubetune.cli import main
 from kubetune.engine import LocalEngine
 from kubetune.engine.extensions import build_suggester
 from kubetune.engine.pareto import dominates
-from kubetune.engine.suggest.define_by_run import DefineByRunSuggester
-from kubetune.spec import check, experiment_from_dict, load_experiment
-from kubetune.spec.objectives import parse_objectives
+from kubetune.algorithms.define_by_run import DefineByRunSuggester
+from kubetune.algorithms import check
+from kubetune.experiment import experiment_from_dict, load_experiment
+from kubetune.experiment.objectives import parse_objectives
 from trainer.report import penalised_score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def test_nsga2_run_gives_a_pareto_front_in_best_json(tmp_path, capsys):
 def test_nsga2_told_every_objective_and_resumes(tmp_path):
     """The study is multi-objective and holds each finished trial's metric values; a fresh
     suggester (resumed run) adopts them."""
-    from kubetune.engine.suggest import TrialView
+    from kubetune.algorithms import TrialView
 
     exp = experiment_from_dict(mo_experiment(tmp_path, population=2))
     suggester = build_suggester(exp, 1)

@@ -1,5 +1,5 @@
 """Fixtures for the pipeline tests: a tiny digits dataset, a KFP local runner rooted in tmp, and the
-cluster-backend tests' fake Kubernetes API server (tests/cluster_backend/fake_apiserver.py)."""
+cluster-backend tests' fake Kubernetes API server (tests/cluster/fake_apiserver.py)."""
 from __future__ import annotations
 
 import sys

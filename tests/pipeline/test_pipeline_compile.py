@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from kubetune.pipeline.definition import COMPILED, build, compile_to_text
+from pipelines.compile import COMPILED, compile_to_text
+from pipelines.kubetune_pipeline import build_pipeline
 
 
 def _ir(text: str) -> dict:
@@ -72,7 +73,7 @@ def test_components_are_thin_wrappers_without_pip_installs():
         command = " ".join(executor["container"]["command"])
         assert "pip install" not in command, name  # kfp and kubetune are in the image
         source = executor["container"]["command"][-1]
-        assert "from kubetune.pipeline.steps import" in source, name
+        assert "from kubetune.steps.steps import" in source, name
 
 
 def test_local_variant_has_no_pod_settings():
@@ -83,7 +84,7 @@ def test_local_variant_has_no_pod_settings():
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "local.yaml"
-        compiler.Compiler().compile(build(for_local=True), str(path))
+        compiler.Compiler().compile(build_pipeline(for_local=True), str(path))
         ir = _ir(path.read_text())
     for executor in ir["deploymentSpec"]["executors"].values():
         assert "resources" not in executor["container"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kubetune.pipeline.data import PrepareError, load_prepared, prepare_dataset
+from kubetune.steps.data import PrepareError, load_prepared, prepare_dataset
 
 
 def quiet(_: str) -> None:

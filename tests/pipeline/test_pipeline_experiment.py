@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kubetune.pipeline.experiment import (ExperimentSettings, ExperimentSettingsError, experiment_name,
+from kubetune.steps.experiment import (ExperimentSettings, ExperimentSettingsError, experiment_name,
                                           render_experiment)
-from kubetune.pipeline.space import SPACES, SpaceError, resolve_space
-from kubetune.spec import SpecError, experiment_from_dict
+from kubetune.steps.space import SPACES, SpaceError, resolve_space
+from kubetune.experiment import SpecError, experiment_from_dict
 
 
 def settings(**kw) -> ExperimentSettings:

@@ -13,8 +13,8 @@ import pytest
 from katib_objects import condition
 
 from kubetune.cli import main
-from kubetune.pipeline.checkpoints import out_dir_of
-from kubetune.pipeline.experiment import ExperimentSettings, render_experiment
+from kubetune.steps.checkpoints import out_dir_of
+from kubetune.steps.experiment import ExperimentSettings, render_experiment
 
 NS, NAME = "team-a", "kt-cells-0a1b2c3d"
 TRIALS_DIR = f"/models/kubetune/{NAME}/models"

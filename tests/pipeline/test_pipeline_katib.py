@@ -1,5 +1,5 @@
 """The search component's katib backend against the fake Kubernetes API server
-(tests/cluster_backend/fake_apiserver.py): it creates the right Experiment, waits for Katib
+(tests/cluster/fake_apiserver.py): it creates the right Experiment, waits for Katib
 (scripted: one step per GET of the Experiment), outputs the top-k trials, fails with Katib's
 reason, and treats 409 (already exists: a retried step) as resume."""
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from fake_apiserver import status_body
 from katib_objects import condition
 
-from kubetune.pipeline.search import SearchFailed, run_katib
-from kubetune.pipeline.steps import search_step
+from kubetune.steps.search import SearchFailed, run_katib
+from kubetune.steps.steps import search_step
 
 pytestmark = pytest.mark.filterwarnings("ignore:You may be attemping to run a task:RuntimeWarning")
 
@@ -169,7 +169,7 @@ def test_failed_experiment_raises_katibs_reason(fake_api, kubeconfig, tmp_path):
 
 
 def test_timeout_leaves_the_experiment_running_and_says_how_to_resume(fake_api, kubeconfig):
-    from kubetune.pipeline.experiment import ExperimentSettings, render_experiment
+    from kubetune.steps.experiment import ExperimentSettings, render_experiment
 
     doc = render_experiment(ExperimentSettings(name=NAME, data_path="/datasets/d", trials_dir="/models/t", model="cells",
                                                namespace=NS, max_trials=2, parallel_trials=1))
@@ -187,7 +187,7 @@ def test_rbac_refusal_is_a_clear_cluster_error(fake_api, kubeconfig, tmp_path):
 
 
 def test_katib_backend_refuses_paths_the_trials_cannot_see(tmp_path):
-    from kubetune.pipeline.experiment import ExperimentSettingsError
+    from kubetune.steps.experiment import ExperimentSettingsError
 
     with pytest.raises(ExperimentSettingsError, match="dataset.*/home/me/digits.*not on a volume the Katib trials"):
         search_step(str(tmp_path), **{**SEARCH_ARGS, "data_path": "/home/me/digits"}, say=lambda _: None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubetune.pipeline.search import SearchFailed
-from kubetune.pipeline.steps import search_step
+from kubetune.steps.search import SearchFailed
+from kubetune.steps.steps import search_step
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kubetune.cli import main
-from kubetune.pipeline.definition import COMPILED
+from pipelines.compile import COMPILED
 
 
 class FakeKFP:

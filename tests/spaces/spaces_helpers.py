@@ -6,8 +6,8 @@ import math
 import random
 from typing import Callable
 
-from kubetune.engine.suggest import TrialView
-from kubetune.spec.space import Parameter
+from kubetune.algorithms import TrialView
+from kubetune.experiment.space import Parameter
 
 
 def p_cat(name: str, *values: str) -> Parameter:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from spaces_helpers import p_cat, p_double, p_int
 
-from kubetune.spec import Parameter
-from kubetune.spec.conditions import CONDITIONS_ANNOTATION, canonical_value, parse_conditions
+from kubetune.experiment import Parameter
+from kubetune.experiment.conditions import CONDITIONS_ANNOTATION, canonical_value, parse_conditions
 
 PARAMS = [
     p_cat("optimizer", "sgd", "adam", "rmsprop"),

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from spaces_helpers import drive, in_domain
 
 from kubetune.engine.extensions import build_suggester
-from kubetune.engine.suggest import TrialView
-from kubetune.spec import experiment_from_dict
-from kubetune.spec.space import Parameter
+from kubetune.algorithms import TrialView
+from kubetune.experiment import experiment_from_dict
+from kubetune.experiment.space import Parameter
 
 ALGORITHMS = ("random", "tpe", "multivariate-tpe")
 
@@ -141,7 +141,7 @@ def test_inactive_is_neutral_and_active_in_domain(space, algorithm, seed):
 def test_without_conditions_the_algorithm_is_unchanged():
     params = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}]
     exp = experiment_from_dict(experiment(params, {}, "tpe"))
-    from kubetune.engine.suggest.optuna_study import OptunaSuggester
+    from kubetune.algorithms.optuna_study import OptunaSuggester
 
     assert isinstance(build_suggester(exp, 1), OptunaSuggester)
 

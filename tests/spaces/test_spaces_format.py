@@ -12,9 +12,11 @@ import yaml
 
 from kubetune.cli import main
 from kubetune.convert import ConvertError
-from kubetune.convert.optuna_space import compile_space, compile_space_file, experiment_yaml, load_space
-from kubetune.spec import check, experiment_from_dict
-from kubetune.spec.conditions import parse_conditions
+from kubetune.convert.optuna_space_compile import compile_space, compile_space_file, experiment_yaml
+from kubetune.convert.optuna_space_format import load_space
+from kubetune.algorithms import check
+from kubetune.experiment import experiment_from_dict
+from kubetune.experiment.conditions import parse_conditions
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURE = ROOT / "examples" / "optuna" / "lecture-nas.yaml"

@@ -12,7 +12,7 @@ import torch
 from trainer_helpers import katib_parse
 
 from trainer.distributed import all_reduce_sum, is_main, rank, world_size
-from trainer.train import EpochSampler
+from trainer.loaders import EpochSampler
 
 
 def test_single_process_rank_helpers():

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from trainer.config import LOSSES, OPTIMIZERS, SCHEDULERS
+from trainer.config.schema import LOSSES, OPTIMIZERS, SCHEDULERS
 from trainer.errors import ConfigError
 from trainer.losses import F1Loss, FocalLoss, class_weights_from, create_loss
 from trainer.optim import create_optimizer, create_scheduler, lr_factor_fn

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from trainer.config import build_config, parse_cli
-from trainer.train import model_kwargs_for
+from trainer.model_setup import model_kwargs_for
 from trainer_helpers import KATIB_DEFAULT_REGEX, katib_parse, fast_args
 
 EPOCH_METRICS = ["epoch", "accuracy", "loss", "top5", "f1", "val_accuracy", "val_loss", "train_loss",
@@ -192,7 +192,7 @@ def test_cells_model_from_flat_trial_parameters(run_cli, digits16, tmp_path):
 
 def test_compound_scaling_gamma_sets_the_input_resolution():
     # seed 000: the resolution coefficient scales --image-size (the base), as int(gamma * 224) did
-    from trainer.train import input_size
+    from trainer.model_setup import input_size
 
     def cfg(text):
         return build_config(parse_cli(text.split()).assignments)

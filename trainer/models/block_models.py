@@ -31,7 +31,7 @@ def build_yaml(
                          width_multiple=width_multiple, depth_multiple=depth_multiple)
 
 
-@register_model("cells", family="blocks", extra_kwargs=cells_param_types())
+@register_model("cells", family="cells", extra_kwargs=cells_param_types())
 def build_cells(num_classes: int, *, image_size: int | None = None, **params: Any) -> nn.Module:
     """Normal/Reduction Cell network from flat trial parameters (see blocks/cells.py)."""
     return build_network(cells_to_yaml(**params), num_classes, image_size=image_size)

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from torch import nn
 
 from trainer.errors import ConfigError
+from trainer.models.efficientnet_options import VARIANTS
 from trainer.models.registry import register_model
 
-__all__ = ["compound_resolution", "compound_multipliers", "parse_scaling", "VARIANTS", "BASE_RESOLUTION"]
+__all__ = ["compound_resolution", "compound_multipliers", "parse_scaling", "BASE_RESOLUTION"]
 
-VARIANTS = tuple(f"efficientnet-b{i}" for i in range(8))
 BASE_RESOLUTION = 224
 PAPER_COEFFICIENTS = (1.2, 1.1, 1.15)  # alpha, beta, gamma found by the paper's grid search on b0
 

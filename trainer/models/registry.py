@@ -9,23 +9,29 @@ Adding a family is one decorated function:
 
     @register_model("mynet", family="custom")
     def build_mynet(num_classes: int, *, width: int = 32, in_channels: int = 3) -> nn.Module: ...
+
+Importing this module imports no torch: the built-in builders load on first use, and
+`model_family` / `resolve_model_name` answer built-in names from trainer.models.families.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
+from trainer.booleans import parse_bool
 from trainer.errors import ConfigError
-from trainer.models.pretrained import load_pretrained
+from trainer.models.families import BUILTIN_FAMILY
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = [
     "ModelSpec",
@@ -34,10 +40,11 @@ __all__ = [
     "list_models",
     "model_kwargs",
     "model_family",
-    "load_pretrained",
+    "resolve_model_name",
+    "match_kwarg",
 ]
 
-Builder = Callable[..., nn.Module]
+Builder = Callable[..., "nn.Module"]
 
 # Modules whose import registers the built-in families (imported lazily: keeps `import` cheap).
 _BUILTIN_MODULES = (
@@ -98,6 +105,10 @@ def register_model(
     `extra_kwargs` (name -> type) declares keyword names a builder takes through `**kwargs`
     (e.g. per-stage overrides `n_repeat_2`), so they are still listed and validated.
     """
+    builtin = BUILTIN_FAMILY.get(name)
+    if builtin is not None and builtin != family:
+        raise ValueError(f"model {name!r} belongs to family {builtin!r} in trainer/models/families.py, "
+                         f"not {family!r}")
 
     def decorator(fn: Builder) -> Builder:
         existing = _REGISTRY.get(name)
@@ -130,7 +141,46 @@ def model_kwargs(name: str) -> set[str]:
 
 
 def model_family(name: str) -> str:
-    return _spec(name).family
+    """The family of a model name, in any spelling `resolve_model_name` accepts; '' for an unknown name.
+
+    Built-in models are answered from trainer.models.families without importing model code (torch);
+    models registered at run time by their registration."""
+    known = {**BUILTIN_FAMILY, **{n: s.family for n, s in _REGISTRY.items()}}
+    try:
+        return known[resolve_model_name(name, known)]
+    except ConfigError:
+        return ""
+
+
+def resolve_model_name(name: str, available: Iterable[str]) -> str:
+    """Accept the seeds' spellings: 'Efficientnet_b4' -> 'efficientnet-b4', 'efficientnet' -> '-b0'."""
+    available = list(available)
+    if name in available:
+        return name
+    low = name.strip().lower()
+    for cand in (low, low.replace("_", "-"), low.replace("-", "_")):
+        if cand in available:
+            return cand
+    if low in ("efficientnet", "efficient-net", "efficient_net") and "efficientnet-b0" in available:
+        return "efficientnet-b0"
+    hint = _close_matches(low.replace("_", "-"), available) or _close_matches(low, available)
+    raise ConfigError(f"model: unknown model {name!r}"
+                      + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+                      + f"; available: {', '.join(sorted(available))}")
+
+
+def _close_matches(name: str, candidates: list[str]) -> list[str]:
+    return difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
+
+
+def match_kwarg(name: str, accepted: Iterable[str]) -> str | None:
+    """The builder's spelling of a keyword: exact, else the one that matches ignoring case and -/_."""
+    accepted = list(accepted)
+    if name in accepted:
+        return name
+    squash = name.lower().replace("-", "_")
+    found = [k for k in accepted if k.lower() == squash]
+    return found[0] if len(found) == 1 else None
 
 
 def create_model(name: str, num_classes: int, **kw: Any) -> nn.Module:
@@ -151,8 +201,6 @@ def create_model(name: str, num_classes: int, **kw: Any) -> nn.Module:
 
 # --- string -> typed value conversion -------------------------------------------------------
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
 _NONE = {"none", "null", ""}
 
 
@@ -187,13 +235,7 @@ def _coerce(model: str, key: str, value: Any, tp: Any) -> Any:
 
 def _convert_scalar(value: Any, target: type) -> Any:
     if target is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ValueError(value)
+        return parse_bool(value)
     if isinstance(value, bool):  # bool is an int subclass: never a silent 0/1 for a number
         raise ValueError(value)
     if target is int:

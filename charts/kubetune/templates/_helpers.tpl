@@ -152,7 +152,7 @@ imagePullSecrets:
 {{/* Experiment templates ---------------------------------------------------------------------
 
 kubetune.experiment renders files/experiments/<name>.yaml (a copy of manifests/experiments/,
-kept identical by tests/cluster) for this release: namespace, images, GPU count and resources,
+kept identical by tests/deploy) for this release: namespace, images, GPU count and resources,
 nodeSelector, tolerations, PVC names, dataset folder, S3 endpoint and Secret. Call with
 (dict "root" $ "name" "vit"). */}}
 {{- define "kubetune.experiment" -}}

@@ -4,9 +4,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kubetune.engine.metrics import (
-    ZERO_TIME, JsonMetricParser, MetricsCollectionError, float_timestamp, parse_json_lines,
-)
+from kubetune.engine.metrics.json_lines import JsonMetricParser, float_timestamp, parse_json_lines
+from kubetune.engine.metrics.report import ZERO_TIME, MetricsCollectionError
 
 Z = ZERO_TIME
 

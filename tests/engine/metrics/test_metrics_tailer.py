@@ -3,7 +3,8 @@ import os
 import threading
 import time
 
-from kubetune.engine.metrics import FileTailer, TextMetricParser
+from kubetune.engine.metrics.files import FileTailer
+from kubetune.engine.metrics.text import TextMetricParser
 
 
 def append(path, data: bytes):

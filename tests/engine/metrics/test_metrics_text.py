@@ -2,11 +2,11 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kubetune.engine.metrics import (
-    DEFAULT_FILTER, UNAVAILABLE, ZERO_TIME, FilterError, MetricLog, MetricsCollectionError, TextMetricParser,
-    compile_go_regex, finalize, go_find_all_submatch, parse_text_file,
-)
-from kubetune.engine import metrics
+from kubetune.engine.metrics import filters
+from kubetune.engine.metrics.filters import DEFAULT_FILTER
+from kubetune.engine.metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, MetricsCollectionError, finalize
+from kubetune.engine.metrics.text import TextMetricParser, parse_text_file
+from kubetune.gocompat.re2 import FilterError, compile_go_regex, go_find_all_submatch
 
 Z = ZERO_TIME
 
@@ -220,7 +220,7 @@ def test_finalize_rejects_a_timestamp_katibs_db_cannot_store():
 def test_linear_default_matcher_equals_the_regex_run_go_style(line):
     regex = compile_go_regex(DEFAULT_FILTER)
     by_regex = [(g[1], g[2]) for g in go_find_all_submatch(regex, line)]
-    assert list(metrics._default_filter_pairs(line)) == by_regex
+    assert list(filters._default_filter_pairs(line)) == by_regex
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,9 +1,9 @@
 """Observation, objective value by strategy, best trial, goal (katib-semantics 5.6-5.8, 7.3)."""
 import pytest
 
-from kubetune.engine.metrics import UNAVAILABLE, ZERO_TIME, MetricLog, MetricsCollectionError, finalize
+from kubetune.engine.metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, MetricsCollectionError, finalize
 from kubetune.engine.objective import (
-    best_trial, db_ordered, goal_reached, has_observation, is_better, objective_value, observation,
+    best_trial, db_ordered, goal_reached, has_observation, objective_value, observation,
     selected_value, summarize_trials,
 )
 
@@ -112,13 +112,6 @@ def test_strategy_selection(metric, strategy, text, value):
 def test_strategy_on_missing_metric_or_observation():
     assert selected_value({}, "loss", "min") == U
     assert objective_value(None, "loss", "min") is None
-
-
-def test_is_better_is_strict():
-    assert is_better(0.1, 0.2, "minimize") and not is_better(0.2, 0.2, "minimize")
-    assert is_better(0.3, 0.2, "maximize") and not is_better(0.2, 0.2, "maximize")
-    with pytest.raises(ValueError, match="objective type"):
-        is_better(1, 2, "Minimize")
 
 
 BEST_CASES = [

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 from torch import nn
 
+from trainer.errors import ConfigError
 from trainer.models import create_model, list_models, model_kwargs, register_model
 from trainer.models import registry
+from trainer.models.families import FAMILIES
+from trainer.models.registry import model_family, resolve_model_name
 
 EXPECTED = {
     *(f"efficientnet-b{i}" for i in range(8)),
@@ -26,6 +32,11 @@ def test_unknown_model_lists_valid_names() -> None:
     with pytest.raises(ValueError, match="unknown model 'effnet'") as err:
         create_model("effnet", 3)
     assert "efficientnet-b0" in str(err.value) and "vit" in str(err.value)
+
+
+def test_resolve_model_name_suggests_close_names() -> None:
+    with pytest.raises(ConfigError, match="unknown model 'resnet19'.*did you mean resnet18"):
+        resolve_model_name("resnet19", ["resnet18", "resnet50", "vit"])
 
 
 def test_unknown_kwarg_is_named() -> None:
@@ -90,3 +101,33 @@ def test_builder_must_take_num_classes_first(scratch_registry: None) -> None:
         @register_model("test-bad", family="test")
         def build(classes: int) -> nn.Module:  # noqa: ARG001
             return nn.Identity()
+
+
+def test_the_families_table_is_what_the_builders_register() -> None:
+    for name, family in FAMILIES.items():
+        assert list_models(family=name) == sorted(family.models)
+
+
+def test_a_builtin_name_keeps_its_family(scratch_registry: None) -> None:
+    with pytest.raises(ValueError, match="'vit' belongs to family 'vit'"):
+        register_model("vit", family="test")
+
+
+def test_model_family_of_any_spelling(scratch_registry: None) -> None:
+    assert [model_family(n) for n in ("Efficientnet_b4", "efficientnet", "VIT", "tv-efficientnet-b0", "yaml",
+                                      "cells")] == ["efficientnet", "efficientnet", "vit", "torchvision", "blocks",
+                                                    "cells"]
+    assert model_family("no-such-model") == ""
+
+    @register_model("test-mlp", family="test")
+    def build(num_classes: int) -> nn.Module:  # noqa: ARG001
+        return nn.Identity()
+
+    assert model_family("test_mlp") == "test"
+
+
+def test_model_families_are_known_without_importing_torch() -> None:
+    # trainer.config and kubetune's pipeline steps ask for a model's family; that must stay cheap.
+    code = ("import sys; from trainer.models import model_family; "
+            "assert model_family('efficientnet-b0') == 'efficientnet'; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

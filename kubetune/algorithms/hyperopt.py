@@ -1,0 +1,109 @@
+"""Katib's hyperopt service (pkg/suggestion/v1beta1/hyperopt): `random` and `tpe`.
+
+Backends: `optuna.samplers.RandomSampler` for random (hyperopt's `rand.suggest`), and
+`optuna.samplers.TPESampler` with hyperopt's gamma rule for tpe (`tpe.suggest`).
+
+Settings (katib-semantics 2.2 / 3.2), checked as the service's ValidateAlgorithmSettings does:
+
+* random: `random_state` (int >= 0) -> `seed`.
+* tpe: `gamma` (0 < x < 1, default 0.25), `prior_weight` (> 0, default 1.0), `n_EI_candidates`
+  (int > 0, default 24), `random_state` (int >= 0). As in Katib's hyperopt service, the number
+  of random startup trials is the size of the current request, and each call draws a fresh
+  sampler seed from a RandomState(random_state); `gamma` keeps hyperopt's meaning (the "below"
+  group has ceil(gamma * sqrt(n)) trials, at most 25), not Optuna's. An infinite prior_weight
+  passes Katib's `> 0` but makes every weight infinite: kubetune run refuses it.
+
+Distributions: both sample all four (hyperopt samples normal/logNormal; we truncate to
+[min, max]). The service rejects unknown setting names.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from optuna.samplers import RandomSampler, TPESampler
+
+from kubetune.algorithms._checks import (
+    AlgorithmContext,
+    above,
+    at_run_time,
+    needs_parameters,
+    non_negative_int,
+    number_setting,
+    parses,
+    settings_table,
+)
+from kubetune.algorithms.optuna_study import OptunaSuggester, optuna_suggester
+from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
+from kubetune.algorithms.settings import float_setting, int_setting, seed_of
+from kubetune.experiment.errors import Problem, error, show
+
+
+# ---- random ------------------------------------------------------------------------------------
+
+def check_random(ctx: AlgorithmContext) -> list[Problem]:
+    table = {"random_state": non_negative_int(ctx)}
+    return needs_parameters(ctx) + settings_table(ctx, table)
+
+
+def make_random(request: AlgorithmRequest) -> OptunaSuggester:
+    seed = seed_of(request)
+    return optuna_suggester(request, lambda count, trials: RandomSampler(seed=seed))
+
+
+# ---- tpe ---------------------------------------------------------------------------------------
+
+def check_tpe(ctx: AlgorithmContext) -> list[Problem]:
+    table = {
+        "gamma": lambda i: number_setting(ctx, i, "float", lambda v: 0 < v < 1, "in (0, 1)"),
+        "prior_weight": lambda i: number_setting(ctx, i, "float", above(0), "greater than 0"),
+        "n_EI_candidates": lambda i: number_setting(ctx, i, "int", above(0), "an integer > 0"),
+        "random_state": non_negative_int(ctx),
+    }
+    return needs_parameters(ctx) + settings_table(ctx, table)
+
+
+def run_tpe(ctx: AlgorithmContext) -> list[Problem]:
+    """An infinite prior_weight passes `> 0` but makes every TPE weight infinite."""
+    problems = []
+    for i, name, text in ctx.katib_settings():
+        ok, value = parses(float, text)
+        if name == "prior_weight" and ok and value > 0 and not math.isfinite(value):
+            problems += at_run_time([error(ctx.setting_path(i), f"{name}: found {show(text)}; must be "
+                                           "a finite number greater than 0")], katib_fails=False)
+    return problems
+
+
+_HYPEROPT_LINEAR_FORGETTING = 25
+
+
+def hyperopt_gamma(gamma: float):
+    """hyperopt's split: ceil(gamma * sqrt(n)) "good" trials, capped at linear_forgetting (25)."""
+    def split(n: int) -> int:
+        return min(int(math.ceil(gamma * math.sqrt(n))), _HYPEROPT_LINEAR_FORGETTING)
+    return split
+
+
+def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
+    settings = request.settings
+    gamma = hyperopt_gamma(float_setting(settings, "gamma", 0.25))
+    prior_weight = float_setting(settings, "prior_weight", 1.0)
+    n_ei = int_setting(settings, "n_EI_candidates", 24)
+    seeds = np.random.RandomState(seed_of(request))
+
+    def sampler(count: int, seed: int | None) -> TPESampler:
+        return TPESampler(n_startup_trials=count, n_ei_candidates=n_ei, gamma=gamma,
+                          prior_weight=prior_weight, seed=seed, constant_liar=True)
+
+    def before_ask(study, count: int) -> None:
+        # Katib's hyperopt service: n_startup_jobs = request size, one fresh seed per call.
+        study.sampler = sampler(count, int(seeds.randint(2**31 - 1)))
+
+    return optuna_suggester(request, lambda count, trials: sampler(count, None), before_ask)
+
+
+ALGORITHMS = (
+    Algorithm("random", check_random, make_random, unknown_settings=REJECTS),
+    Algorithm("tpe", check_tpe, make_tpe, run_check=run_tpe, unknown_settings=REJECTS),
+)

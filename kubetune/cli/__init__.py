@@ -1,0 +1,54 @@
+"""`kubetune`: validate and run Katib Experiments locally or on a cluster, and read their results.
+
+One module per command group; each adds its own subcommands with `add_parser(subparsers)`:
+
+validate.py   validate FILE...                    experiments checked with Katib's rules, no cluster
+run.py        run FILE                            the local engine, live progress, leaderboard
+status.py     status|trials|best|logs NAME        results from local state or (-n) from the cluster
+convert.py    convert nni|optuna|katib            other formats to a Katib Experiment
+dashboard.py  dashboard NAME                      optuna-dashboard over local state
+cluster.py    submit|watch|delete                 Experiments on a cluster with Katib (live.py: watch)
+ensemble.py   ensemble --predictions CSV...       voting over prediction CSVs
+pipeline.py   pipeline compile|run --local|submit the KFP pipeline
+export.py     export NAME --to URI                the best trial's model to a store
+
+Shared: common.py (UserError, exit codes, DEFAULT_WORKDIR, local-run options, writing output),
+connection.py (reaching a cluster), load.py (Experiment and SearchSpace files), view.py (the one
+results view, local or cluster), tables.py (tables and JSON of trials and status), pareto.py
+(`best` of a multi-objective run). Start-up stays light: the modules import optuna, torch, kfp,
+kubernetes and rich only inside the commands that need them (`kubetune status` loads none).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import cluster, convert, dashboard, ensemble, export, pipeline, run, status, validate
+from .common import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+
+# Subcommands in the order `kubetune --help` lists them.
+COMMAND_GROUPS = (validate, run, status, convert, dashboard, cluster, ensemble, pipeline, export)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args) or 0
+    except UserError as e:
+        print(f"kubetune: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kubetune: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubetune", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.add_parser(sub)
+    return p

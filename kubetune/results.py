@@ -1,0 +1,148 @@
+"""What every part says about results: a trial's row, the per-state counts, the objective's
+direction and the best-trial rule (katib-semantics 7.2, 7.3).
+
+    from kubetune.results import TrialRow, optimal_trial
+    best = optimal_trial(rows, "maximize")   # the first strictly best finished trial, or None
+
+The engine stores and the cluster backend reads TrialRows; the CLI, the pipeline steps and the
+algorithms rank them with the rules here. This module sits at the bottom of the dependency graph:
+it imports nothing from kubetune and nothing heavy (no optuna), so `kubetune status` stays fast.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+MINIMIZE = "minimize"
+MAXIMIZE = "maximize"
+OBJECTIVE_TYPES = (MINIMIZE, MAXIMIZE)
+
+# Trial states that never change again (Katib's finished conditions, plus "Killed").
+TERMINAL = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
+
+# Katib's bucket order: each trial is counted once, first match wins (7.2).
+_COUNTED_STATES = frozenset(("Killed", "Failed", "Succeeded", "EarlyStopped", "Running", "MetricsUnavailable",
+                             "Created"))
+
+
+def check_objective_type(objective_type: str) -> str:
+    if objective_type not in OBJECTIVE_TYPES:
+        raise ValueError(f"objective type: expected 'minimize' or 'maximize', got {objective_type!r}")
+    return objective_type
+
+
+def minimizes(direction) -> bool:
+    """True for "minimize", False for "maximize". Optuna's StudyDirection works too: it is read by
+    its name, so that this module need not import optuna."""
+    name = direction if isinstance(direction, str) else str(getattr(direction, "name", "")).lower()
+    if name not in OBJECTIVE_TYPES:
+        raise ValueError(f"objective type: expected 'minimize' or 'maximize', got {direction!r}")
+    return name == MINIMIZE
+
+
+def is_better(a: float, b: float, direction) -> bool:
+    """Objective value `a` is strictly better than `b` (ties are not better)."""
+    return a < b if minimizes(direction) else a > b
+
+
+@dataclass
+class TrialRow:
+    """One trial as stored locally (kubetune.engine.state) or read from a Katib Trial object."""
+
+    seq: int  # creation order = Katib's list order
+    name: str
+    assignments: dict[str, str]
+    labels: dict[str, str]
+    state: str
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    reason: str = ""
+    message: str = ""
+    exit_code: int | None = None
+    objective: float | None = None
+    observation: dict[str, dict[str, str]] = field(default_factory=dict)  # {metric: {min, max, latest}}
+    rule: dict | None = None  # early-stopping rule frozen at creation
+    attempts: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Trials per state, each counted once in Katib's bucket order; unknown states count as pending."""
+
+    succeeded: int
+    failed: int
+    killed: int
+    early_stopped: int
+    metrics_unavailable: int
+    running: int
+    pending: int
+
+    @classmethod
+    def of(cls, trials: Iterable[TrialRow]) -> "Counts":
+        return cls.of_states(Counter(t.state for t in trials))
+
+    @classmethod
+    def of_states(cls, by_state: Mapping[str, int]) -> "Counts":
+        n = {s: 0 for s in _COUNTED_STATES}
+        for state, count in by_state.items():
+            n[state if state in n else "Created"] += count
+        return cls(n["Succeeded"], n["Failed"], n["Killed"], n["EarlyStopped"], n["MetricsUnavailable"],
+                   n["Running"], n["Created"])
+
+    @property
+    def failed_for_budget(self) -> int:  # F of 7.4
+        return self.failed + self.metrics_unavailable
+
+    @property
+    def completed(self) -> int:  # C of 7.4
+        return self.succeeded + self.failed + self.killed + self.early_stopped + self.metrics_unavailable
+
+    @property
+    def done_for_scheduling(self) -> int:  # 7.5: MetricsUnavailable is not counted here (Katib quirk)
+        return self.succeeded + self.failed + self.killed + self.early_stopped
+
+    @property
+    def active(self) -> int:
+        return self.running + self.pending
+
+
+def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
+    """Whether `row` replaces `best` as the optimal trial: strictly better, or as good and
+    earlier in list (creation) order, so the result does not depend on finishing order."""
+    if best is None or best.name == row.name:
+        return True
+    if row.objective == best.objective:
+        return row.seq < best.seq
+    return is_better(row.objective, best.objective, objective_type)
+
+
+def optimal_trial(trials: Iterable[TrialRow], objective_type: str) -> TrialRow | None:
+    """Katib's current optimal trial (7.3) over trials in list (creation) order: the first strictly
+    best finished trial with an objective. TrialRow objectives are floats, so Katib's quirk for
+    non-numeric objective text (kubetune.engine.objective.summarize_trials) cannot arise here."""
+    best: TrialRow | None = None
+    for t in trials:
+        if t.terminal and t.objective is not None and better(t, best, objective_type):
+            best = t
+    return best
+
+
+def ranked(trials: Iterable[TrialRow], objective_type: str) -> list[TrialRow]:
+    """Trials with an objective first, best first (ties keep creation order), then the rest."""
+    trials = list(trials)
+    scored = [t for t in trials if t.objective is not None]
+    scored.sort(key=lambda t: (t.objective if objective_type == MINIMIZE else -t.objective, t.seq))
+    return scored + [t for t in trials if t.objective is None]
