@@ -38,6 +38,10 @@ def add_local_run_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help=prefix + "value for an env var sourced from a Secret/ConfigMap (repeatable)")
     p.add_argument("--seed", type=int, help=prefix + "seed for the search algorithm (default: its random_state setting)")
     p.add_argument("--strict", action="store_true", help=prefix + "refuse to run when lint finds a trap")
+    p.add_argument("--launcher", choices=["auto", "warm", "subprocess"], default=None,
+                   help=prefix + "how trials start: forked from a warm parent that already imported torch "
+                        "(auto: where that is safe) or a fresh subprocess each; default: the annotation "
+                        "kubetune.io/launcher, else auto")
 
 
 def add_output_format(p: argparse.ArgumentParser) -> None:

@@ -38,7 +38,8 @@ def cmd_run(args) -> int:
     try:
         overrides = LocalOverrides.load(args.local_config, args.set_path, args.set_env)
         reporter = ConsoleReporter(exp, quiet=args.output == "json")
-        engine = LocalEngine(exp, args.workdir, overrides, reporter=reporter, seed=args.seed)
+        engine = LocalEngine(exp, args.workdir, overrides, reporter=reporter, seed=args.seed,
+                             launcher=args.launcher)
         result = engine.run()
     except (EngineError, TemplateError, CollectorError, ValueError) as e:
         raise UserError(str(e)) from None

@@ -3,6 +3,7 @@
 template.py  trial template -> workload (parameter substitution, primary container)
 local.py     workload container -> local process (path/env/image overrides)
 runner.py    trial processes and their output
+launch/      how they start: forked from a warm parent that imported torch, or a subprocess each
 collector.py StdOut / File metrics collection while a trial runs
 metrics/     Katib's TEXT/JSON metric parsing rules (Go behaviours: kubetune.gocompat)
 objective.py observation, objective value, best trial, goal

@@ -8,12 +8,12 @@ import pytest
 from trainer.booleans import FALSE_WORDS, TRUE_WORDS, parse_bool
 
 
-@pytest.mark.parametrize("raw", [True, 1, 1.0, *TRUE_WORDS, "TRUE", " Yes "])
+@pytest.mark.parametrize("raw", [True, 1, 1.0, *sorted(TRUE_WORDS), "TRUE", " Yes "])
 def test_true(raw) -> None:
     assert parse_bool(raw) is True
 
 
-@pytest.mark.parametrize("raw", [False, 0, *FALSE_WORDS, "False", "OFF"])
+@pytest.mark.parametrize("raw", [False, 0, *sorted(FALSE_WORDS), "False", "OFF"])
 def test_false(raw) -> None:
     assert parse_bool(raw) is False
 

@@ -97,7 +97,7 @@ class WarmLauncher:
             os.close(w)
         self._report_ready()
         if fresh:
-            self._say(f"launcher: {trial} runs in a fresh interpreter (forked, then exec'd): {fresh}")
+            self._say(f"launcher: {trial} runs in a fresh interpreter (forked, then exec'd): {fresh}", key=fresh)
         handle = WarmTrial(trial, pid, events, spec.timeout)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(log_path, "ab")

@@ -80,7 +80,7 @@ def test_exit_status_and_output_match_the_interpreter(plain, warm, tmp_path, wha
 
 
 def test_a_script_that_does_not_compile(plain, warm, tmp_path):
-    sub, forked = both(plain, warm, tmp_path, [PY, SCRIPTS / "syntax_error.py"], env={"OMP_NUM_THREADS": "1"})
+    sub, forked = both(plain, warm, tmp_path, [PY, SCRIPTS / "syntax_error.txt"], env={"OMP_NUM_THREADS": "1"})
     assert sub.rc == forked.rc == 1
     assert forked.log == sub.log and "SyntaxError" in sub.log
 
