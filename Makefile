@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   := .kubetune/data/digits
 
-.PHONY: setup tools demo test test-fast images bench clean
+.PHONY: setup tools demo test test-fast images bench clean proto
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ TAG      ?= 0.1.0
 PUSH     ?= 1
 images:
 	REGISTRY=$(REGISTRY) TAG=$(TAG) PUSH=$(PUSH) bash scripts/build-images.sh
+
+# Katib's gRPC stubs for `kubetune serve`, compiled from the vendored api.proto (checked in;
+# tests/serve/test_serve_stubs.py fails when they differ from what this writes).
+proto: setup
+	$(PY) -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. kubetune/serve/katib_api/api.proto
 
 clean:
 	rm -rf $(VENV) .kubetune .pytest_cache

@@ -43,6 +43,8 @@ class LocalRunResult:
     files: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     model_uri: str = ""
+    ensemble: dict[str, Any] = field(default_factory=dict)  # the ensemble step's summary (report.json)
+    trial: str = ""  # the chosen (best) trial
 
 
 def _single(pattern: str, root: Path) -> Path:
@@ -59,14 +61,25 @@ def _executor_metadata(task_dir: Path, output: str) -> dict:
     return artifacts[0].get("metadata") or {}
 
 
-class _StepLog(io.TextIOBase):
-    """stdout while kfp.local runs: everything goes to <out>/pipeline.log; the terminal gets the same
-    minus the executor-input JSON kfp prints at the start of every step (dozens of lines each)."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# kfp's executor bookkeeping: every step logs where it looked for its component and wrote its output
+_CHATTER = ("[KFP Executor", "Streamed logs:")
 
-    def __init__(self, terminal, log_file):
-        self.terminal, self.log_file = terminal, log_file
+
+class _StepLog(io.TextIOBase):
+    """stdout while kfp.local runs: everything goes to <out>/pipeline.log; the terminal gets the steps'
+    own lines and kfp's "Executing task" / "finished with status" lines, without the executor-input
+    JSON kfp prints at the start of every step (dozens of lines each) and its executor chatter
+    (`verbose` keeps the chatter). Escape codes reach only a terminal."""
+
+    def __init__(self, terminal, log_file, verbose: bool = False):
+        self.terminal, self.log_file, self.verbose = terminal, log_file, verbose
         self.partial = ""
         self.skipping = False
+        try:
+            self.tty = terminal.isatty() and "NO_COLOR" not in os.environ
+        except (AttributeError, ValueError):
+            self.tty = False
 
     def write(self, text: str) -> int:
         self.log_file.write(text)
@@ -79,7 +92,10 @@ class _StepLog(io.TextIOBase):
             if "Got executor_input:" in line:
                 self.skipping = True
                 continue
-            self.terminal.write(line + "\n")
+            plain = _ANSI.sub("", line)
+            if not self.verbose and (any(c in plain for c in _CHATTER) or not plain.strip()):
+                continue
+            self.terminal.write((line if self.tty else plain) + "\n")
         return len(text)
 
     def flush(self) -> None:
@@ -88,7 +104,8 @@ class _StepLog(io.TextIOBase):
 
 
 def run_local_pipeline(out_dir: str | os.PathLike[str], *, dataset: str, arguments: dict[str, Any] | None = None,
-                       store: str | None = None, say: Callable[[str], None] = say_line) -> LocalRunResult:
+                       store: str | None = None, say: Callable[[str], None] = say_line,
+                       verbose: bool = False) -> LocalRunResult:
     """Run the pipeline with kfp.local and collect its outputs into out_dir (see the module doc).
     `arguments` are further pipeline parameters (model, max_trials, epochs, ...)."""
     from kfp import local
@@ -111,13 +128,13 @@ def run_local_pipeline(out_dir: str | os.PathLike[str], *, dataset: str, argumen
     log_path = out / "pipeline.log"
     try:
         with warnings.catch_warnings(), open(log_path, "w", encoding="utf-8") as log_file, \
-                contextlib.redirect_stdout(_StepLog(sys.stdout, log_file)):
+                contextlib.redirect_stdout(_StepLog(sys.stdout, log_file, verbose)):
             # expected under kfp.local: the images are not used, display names do nothing
             warnings.filterwarnings("ignore", message=".*non-Python base image.*")
             warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
             task = build_pipeline(for_local=True)(**params)
     except RuntimeError as e:  # kfp.local: "Pipeline 'kubetune' finished with status FAILURE..."
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # kfp colours its messages
+        plain = _ANSI.sub("", str(e))  # kfp colours its messages
         raise LocalRunError(f"{plain} (each step's log is above and in {log_path}; its files are under "
                             f"{pipeline_root})") from None
     seconds = time.monotonic() - started
@@ -138,6 +155,7 @@ def _collect(out: Path, run_dir: Path, outputs: dict, seconds: float, store, say
     shutil.copyfile(search_dir / "experiment" / "experiment.yaml", out / "experiment.yaml")
     predictions = _single("ensemble", run_dir) / "predictions"
     summary = json.loads((predictions / "report.json").read_text(encoding="utf-8"))["summary"]
+    result.ensemble, result.trial = summary, str(model.metadata.get("trial") or "")
     shutil.copyfile(summary["predictions"], out / "predictions.csv")
 
     matrix = confusion.metadata["confusionMatrix"]

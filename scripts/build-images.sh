@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Build (and push) kubetune's three images from images/, tagged with a registry prefix:
+# Build (and push) kubetune's four images from images/, tagged with a registry prefix:
 #   $REGISTRY/kubetune-trainer:$TAG       images/Dockerfile.trainer      (CUDA 13, GPU nodes)
 #   $REGISTRY/kubetune-trainer-cpu:$TAG   images/Dockerfile.trainer-cpu  (CPU-only torch)
 #   $REGISTRY/kubetune-pipeline:$TAG      images/Dockerfile.pipeline     (kubetune CLI + kfp)
+#   $REGISTRY/kubetune-services:$TAG      images/Dockerfile.services     (Katib Suggestion/EarlyStopping services)
 #
 # Environment:
 #   REGISTRY  registry prefix, e.g. registry.example.com/team (required, no trailing slash)
 #   TAG       image tag (default 0.1.0, the chart's appVersion)
 #   PUSH      1 = push after building (default), 0 = build only
 #   ENGINE    docker | podman | buildah (default: the first one found on PATH, in that order)
-#   IMAGES    which to build, space separated (default: "trainer trainer-cpu pipeline")
+#   IMAGES    which to build, space separated (default: "trainer trainer-cpu pipeline services")
 #   DRY_RUN   1 = print the commands instead of running them (no engine needed)
 #   REVISION  source revision for the org.opencontainers.image.revision label (default unknown)
 #
@@ -21,7 +22,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REGISTRY="${REGISTRY:-}"
 TAG="${TAG:-0.1.0}"
 PUSH="${PUSH:-1}"
-IMAGES="${IMAGES:-trainer trainer-cpu pipeline}"
+IMAGES="${IMAGES:-trainer trainer-cpu pipeline services}"
 DRY_RUN="${DRY_RUN:-0}"
 REVISION="${REVISION:-unknown}"
 
@@ -51,7 +52,7 @@ run() {
 CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 for image in $IMAGES; do
     dockerfile="images/Dockerfile.$image"
-    [ -f "$ROOT/$dockerfile" ] || die "unknown image '$image': $dockerfile does not exist (known: trainer trainer-cpu pipeline)"
+    [ -f "$ROOT/$dockerfile" ] || die "unknown image '$image': $dockerfile does not exist (known: trainer trainer-cpu pipeline services)"
     ref="$REGISTRY/kubetune-$image:$TAG"
     args=(--file "$dockerfile" --tag "$ref"
           --build-arg "VERSION=$TAG" --build-arg "REVISION=$REVISION" --build-arg "CREATED=$CREATED")

@@ -38,6 +38,27 @@ all_present() {
     done
 }
 
+# Debian's chromium, for the dashboard's real-browser test (tests/engine/test_dashboard_browser.py):
+# installed system-wide with apt-get when running as root (CI: a fresh Debian machine), skipped when
+# already present; elsewhere a note says how to get it (the test is skipped without it).
+install_chromium() {
+    if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "install-tools: installing chromium (apt-get)" >&2
+        if DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+            return 0
+        fi
+        echo "install-tools: warning: apt-get could not install chromium; the dashboard's browser test will be skipped" >&2
+    else
+        echo "install-tools: note: no chromium here (as root on Debian: apt-get install chromium); the dashboard's" \
+             "browser test will be skipped" >&2
+    fi
+}
+install_chromium
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PINS" ] && all_present; then
     exit 0
 fi

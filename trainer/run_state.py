@@ -19,7 +19,8 @@ from trainer.config.schema import TrainConfig
 from trainer.errors import ConfigError
 
 # Keys that describe this invocation, not the run: a resumed run does not inherit them.
-NOT_INHERITED = ("resume", "stop_after_epochs", "init_weights", "device", "gpu", "workers", "threads")
+NOT_INHERITED = ("resume", "stop_after_epochs", "init_weights", "device", "gpu", "workers", "threads",
+                 "checkpoint_pool")
 
 
 @dataclass
@@ -57,6 +58,11 @@ def restore(resume: dict[str, Any], optimizer, scheduler, scaler, world: int) ->
     """Load a checkpoint's optimisation state into these objects; the run's progress from it."""
     optimizer.load_state_dict(resume["optimizer"])
     scheduler.load_state_dict(resume["scheduler"])
+    # The schedule is this run's (rebuilt from its config: a continued run may have a larger --epochs),
+    # so the next step's LR follows it; for an unchanged config this is the LR that was saved.
+    for group, base_lr, factor in zip(optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas):
+        group["lr"] = base_lr * factor(scheduler.last_epoch)
+    scheduler._last_lr = [group["lr"] for group in optimizer.param_groups]
     if scaler is not None and resume.get("scaler"):
         scaler.load_state_dict(resume["scaler"])
     best = resume.get("best") or {}

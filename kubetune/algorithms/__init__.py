@@ -14,11 +14,17 @@ settings checks, its lint traps and kubetune's sampler, and lists them in `ALGOR
 | sobol                | goptuna Sobol      | scipy.stats.qmc.Sobol (QMCSampler's engine)| goptuna (_sobol)
 | bayesianoptimization | scikit-optimize    | optuna GPSampler (GP + log-EI)             | skopt
 | hyperband            | Katib's own code   | own code, all brackets, state in labels    | hyperband
+| asha                 | (kubetune only)    | own code (Li et al. 2020), state in labels | asha
+| bohb                 | (kubetune only)    | hyperband's scheduler + TPE over a budget  | bohb
 | fixed-product        | (kubetune only)    | NNI 1.x FixedProductTuner order            | fixed_product
 | pbt                  | Katib's own code   | none: settings checks and lint only        | pbt
 | enas, darts          | Katib's NAS code   | none: settings checks and lint only        | nas
 
-Early stopping (medianstop) is the `earlystopping` package, organised the same way.
+Early stopping (medianstop; kubetune's percentile, successivehalving, patience) is the
+`earlystopping` package, organised the same way. hyperband, asha and bohb re-run configurations
+with a larger resource (`Algorithm.promotes`): the engine gives their trials a checkpoint pool so
+a promoted trial continues training (docs/multi-fidelity.md); `_fidelity` holds what asha and
+bohb share (resource settings, BOHB's model).
 
 The engine calls `make_suggester(...)` once per experiment (and again after a restart), then
 `suggester.suggest(count, trials)` whenever it has free slots, exactly as Katib's controller calls
@@ -43,7 +49,7 @@ plus its line in `_SERVICES` below, and its name in kubetune.experiment.katib_co
 webhook's list; tests/algorithms checks it). At run time, `register_algorithm(Algorithm(...))`.
 """
 
-from kubetune.algorithms import fixed_product, goptuna, hyperband, hyperopt, nas, optuna, pbt, skopt
+from kubetune.algorithms import asha, bohb, fixed_product, goptuna, hyperband, hyperopt, nas, optuna, pbt, skopt
 from kubetune.algorithms._checks import AlgorithmContext
 from kubetune.algorithms.admission import check, lint, service_errors
 from kubetune.algorithms.base import (
@@ -64,6 +70,7 @@ from kubetune.algorithms.registry import (
     find_algorithm,
     known_algorithms,
     make_suggester,
+    promotes_configurations,
     register_algorithm,
     registered_algorithms,
     unregister_algorithm,
@@ -76,6 +83,8 @@ _SERVICES = (
     goptuna,  # cmaes, sobol
     skopt,  # bayesianoptimization
     hyperband,
+    asha,  # kubetune's own
+    bohb,  # kubetune's own
     fixed_product,  # kubetune's own
     pbt,  # Katib cluster only
     nas,  # enas, darts: Katib cluster only
@@ -106,6 +115,7 @@ __all__ = [
     "lint",
     "make_suggester",
     "objective_direction",
+    "promotes_configurations",
     "register_algorithm",
     "registered_algorithms",
     "service_errors",

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from kubetune.experiment.access import as_list
 from kubetune.experiment.errors import Problem, did_you_mean, error, show, warning
+from kubetune.experiment.extension_form import FORM_SETTINGS
 from kubetune.experiment.space import Parameter, check_parameter
 
 ALGORITHM_PATH = "spec.algorithm"
@@ -111,8 +112,11 @@ REFUSED_LOCALLY = "Katib's validation lets this through; kubetune run refuses it
 
 KUBETUNE_PREFIX = "kubetune."
 ALLOW_NORMAL = "kubetune.allow_normal"
-# name -> allowed values (compared after strip().lower()); algorithm settings only
-KUBETUNE_SETTINGS: dict[str, tuple[str, ...]] = {ALLOW_NORMAL: ("true", "false")}
+# name -> allowed values (compared after strip().lower()); algorithm settings only. () = free
+# text: the settings form of the conditions / objectives extensions, whose values
+# kubetune.experiment.extension_form checks (with the parameters and metric names they need).
+KUBETUNE_SETTINGS: dict[str, tuple[str, ...]] = {ALLOW_NORMAL: ("true", "false"),
+                                                 **{name: () for name in FORM_SETTINGS}}
 
 
 def is_kubetune_setting(name: str) -> bool:
@@ -143,7 +147,7 @@ def check_kubetune_settings(ctx: AlgorithmContext) -> list[Problem]:
         if name not in known:
             hint = " ".join(h for h in (did_you_mean(name, known), f"kubetune settings: {allowed}") if h)
             problems.append(error(ctx.setting_path(i, "name"), f"unknown kubetune setting {show(name)}", hint))
-        elif not isinstance(value, str) or value.strip().lower() not in known[name]:
+        elif not isinstance(value, str) or (known[name] and value.strip().lower() not in known[name]):
             problems.append(error(ctx.setting_path(i), f"{name}: found {show(value)}; must be one of "
                                   f"{', '.join(known[name])}"))
     return problems

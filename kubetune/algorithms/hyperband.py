@@ -87,6 +87,7 @@ HYPERBAND_DEFAULT_ETA = 3
 LABEL_BRACKET = "hyperband.kubetune.io/bracket"
 LABEL_ROUND = "hyperband.kubetune.io/round"
 LABEL_PARENT = "hyperband.kubetune.io/parent"
+LABEL_ITERATION = "hyperband.kubetune.io/iteration"  # bohb: which pass over the brackets
 
 _EPS = 1e-9
 
@@ -191,13 +192,16 @@ class Bracket:
     rounds: tuple[Round, ...]
 
 
-def compute_s_max(r_l: float, eta: int) -> int:
-    return int(math.floor(math.log(r_l) / math.log(eta) + _EPS))
+def compute_s_max(r_l: float, eta: int, r_min: float = 1.0) -> int:
+    return int(math.floor(math.log(r_l / r_min) / math.log(eta) + _EPS))
 
 
-def hyperband_plan(r_l: float, eta: int) -> list[Bracket]:
-    """Every bracket of Hyperband for maximum resource R = r_l, in the order they run."""
-    s_max = compute_s_max(r_l, eta)
+def hyperband_plan(r_l: float, eta: int, r_min: float = 1.0) -> list[Bracket]:
+    """Every bracket of Hyperband for maximum resource R = r_l, in the order they run.
+
+    `r_min` is the smallest resource a round may get (BOHB's min_budget; Katib's hyperband: 1):
+    s_max = floor(log_eta(R / r_min)); the formulas are otherwise the paper's."""
+    s_max = compute_s_max(r_l, eta, r_min)
     brackets = []
     for s in range(s_max, -1, -1):
         n = -(-((s_max + 1) * eta**s) // (s + 1))  # ceil, in integers
@@ -234,44 +238,57 @@ def _in_feasible_space(param: Any, value: int) -> bool:
     return abs(k - round(k)) < 1e-6
 
 
-def check_resource(parameters: Sequence[Any], hb: HyperbandSettings, algorithm: str) -> None:
+def check_resource(parameters: Sequence[Any], resource_name: str, resources: Sequence[int], algorithm: str,
+                   settings_text: str) -> None:
     """kubetune writes every resource of the plan into the resource parameter, so it must be
-    numeric and hold them all (Katib writes int(r) whatever the parameter's bounds)."""
-    resource = next(p for p in parameters if p.name == hb.resource_name)
+    numeric and hold them all (Katib writes int(r) whatever the parameter's bounds).
+    `settings_text` names the settings that produced `resources` (for the message)."""
+    resource = next(p for p in parameters if p.name == resource_name)
     if resource.type not in NUMERIC_TYPES:
         raise SuggestionError(
-            f"algorithm {algorithm!r}: resource parameter {hb.resource_name!r} must be "
+            f"algorithm {algorithm!r}: resource parameter {resource_name!r} must be "
             f"int or double, found {resource.type}"
         )
-    plan = hyperband_plan(hb.r_l, hb.eta)
-    outside = sorted({rnd.resource for b in plan for rnd in b.rounds
-                      if not _in_feasible_space(resource, rnd.resource)})
+    outside = sorted({r for r in resources if not _in_feasible_space(resource, r)})
     if outside:
         raise SuggestionError(
-            f"algorithm {algorithm!r}: with r_l={hb.r_l:g} and eta={hb.eta} the resource "
-            f"parameter {hb.resource_name!r} takes values {outside} outside its feasible space "
+            f"algorithm {algorithm!r}: with {settings_text} the resource "
+            f"parameter {resource_name!r} takes values {outside} outside its feasible space "
             f"(min {resource.min}, max {resource.max}, step {resource.step})"
         )
 
 
-def _label_int(view: TrialView, key: str) -> int | None:
+def label_int(view: TrialView, key: str) -> int | None:
+    """An integer bookkeeping label of a trial; None when absent or not an integer."""
     try:
         return int(view.labels[key])
     except (KeyError, ValueError, TypeError):
         return None
 
 
-class HyperbandSuggester:
-    def __init__(self, parameters: Sequence[Any], settings: HyperbandSettings,
-                 direction: StudyDirection) -> None:
-        self._space = SearchSpace(parameters)
-        self._settings = settings
-        self._direction = direction
-        self.plan = hyperband_plan(settings.r_l, settings.eta)
-        self._resource = self._space.by_name[settings.resource_name]
+class BracketScheduler:
+    """Hyperband's brackets over a trial list, state in labels: which configurations to promote,
+    when to wait, how many new ones round 0 needs. Hyperband runs its plan once with random
+    configurations; BOHB (bohb.py) repeats it `iterations` times (None: until maxTrialCount)
+    and overrides `new_configurations` with its model; its trials carry the label
+    LABEL_ITERATION (absent: pass 0)."""
 
-    def _labels(self, bracket: Bracket, rnd: Round, parent: str | None = None) -> dict[str, str]:
+    def __init__(self, parameters: Sequence[Any], resource_name: str, plan: list[Bracket],
+                 direction: StudyDirection, seed: int | None, iterations: int | None = 1,
+                 iteration_label: bool = False) -> None:
+        self._space = SearchSpace(parameters)
+        self._direction = direction
+        self._seed = seed
+        self._iterations = iterations
+        self._iteration_label = iteration_label
+        self.plan = plan
+        self._resource = self._space.by_name[resource_name]
+
+    def _labels(self, iteration: int, bracket: Bracket, rnd: Round,
+                parent: str | None = None) -> dict[str, str]:
         labels = {LABEL_BRACKET: str(bracket.s), LABEL_ROUND: str(rnd.index)}
+        if self._iteration_label:
+            labels[LABEL_ITERATION] = str(iteration)
         if parent is not None:
             labels[LABEL_PARENT] = parent
         return labels
@@ -281,60 +298,87 @@ class HyperbandSuggester:
         assignments[self._resource.name] = self._resource.format(resource)
         return assignments
 
+    def new_configurations(self, count: int, rng: np.random.Generator, trials: Sequence[TrialView],
+                           resource: int) -> list[dict[str, str]]:
+        """`count` new configurations for a round 0 with this resource (hyperband: random)."""
+        return [self._sample(rng, resource) for _ in range(count)]
+
     def _ranked(self, trials: list[TrialView]) -> list[TrialView]:
         done = [t for t in trials if t.state == SUCCEEDED and t.objective is not None
                 and math.isfinite(t.objective)]
         sign = 1.0 if self._direction == StudyDirection.MINIMIZE else -1.0
         return sorted(done, key=lambda t: (sign * t.objective, t.name))
 
+    def _passes(self):
+        k = 0
+        while self._iterations is None or k < self._iterations:
+            yield k
+            k += 1
+
     def suggest(self, count: int, trials: Sequence[TrialView]) -> list[Suggestion]:
-        by_round: dict[tuple[int, int], list[TrialView]] = {}
+        by_round: dict[tuple[int, int, int], list[TrialView]] = {}
         for view in trials:
-            s, i = _label_int(view, LABEL_BRACKET), _label_int(view, LABEL_ROUND)
+            s, i = label_int(view, LABEL_BRACKET), label_int(view, LABEL_ROUND)
             if s is not None and i is not None:
-                by_round.setdefault((s, i), []).append(view)
-        seed = self._settings.seed
+                k = label_int(view, LABEL_ITERATION) or 0
+                by_round.setdefault((k, s, i), []).append(view)
+        seed = self._seed
         rng = np.random.default_rng(None if seed is None else [seed, len(trials)])
         out: list[Suggestion] = []
         left = max(count, 0)
-        for bracket in self.plan:
-            for rnd in bracket.rounds:
-                have = by_round.get((bracket.s, rnd.index), [])
-                if rnd.index == 0:
-                    missing = rnd.size - len(have)
-                    take = min(max(missing, 0), left)
-                    out += [Suggestion(self._sample(rng, rnd.resource), self._labels(bracket, rnd))
-                            for _ in range(take)]
-                else:
-                    previous = by_round.get((bracket.s, rnd.index - 1), [])
-                    if any(t.state in ACTIVE_STATES for t in previous):
-                        return out  # wait for the previous round to finish
-                    survivors = self._ranked(previous)[: rnd.size]
-                    if not survivors:
-                        break  # nothing left to promote: the bracket ends early
-                    promoted = {t.labels.get(LABEL_PARENT) for t in have}
-                    todo = [t for t in survivors if t.name not in promoted]
-                    missing = len(todo)
-                    take = min(missing, left)
-                    for parent in todo[:take]:
-                        assignments = dict(parent.assignments)
-                        assignments[self._resource.name] = self._resource.format(rnd.resource)
-                        out.append(Suggestion(assignments, self._labels(bracket, rnd, parent.name)))
-                left -= take
-                if take < missing:
-                    return out  # out of request budget; the rest comes on later calls
-                if take and rnd is not bracket.rounds[-1]:
-                    return out  # the next round needs these results first
+        for k in self._passes():
+            for bracket in self.plan:
+                for rnd in bracket.rounds:
+                    have = by_round.get((k, bracket.s, rnd.index), [])
+                    if rnd.index == 0:
+                        missing = rnd.size - len(have)
+                        take = min(max(missing, 0), left)
+                        if take:
+                            out += [Suggestion(a, self._labels(k, bracket, rnd)) for a in
+                                    self.new_configurations(take, rng, trials, rnd.resource)]
+                    else:
+                        previous = by_round.get((k, bracket.s, rnd.index - 1), [])
+                        if any(t.state in ACTIVE_STATES for t in previous):
+                            return out  # wait for the previous round to finish
+                        survivors = self._ranked(previous)[: rnd.size]
+                        if not survivors:
+                            break  # nothing left to promote: the bracket ends early
+                        promoted = {t.labels.get(LABEL_PARENT) for t in have}
+                        todo = [t for t in survivors if t.name not in promoted]
+                        missing = len(todo)
+                        take = min(missing, left)
+                        for parent in todo[:take]:
+                            assignments = dict(parent.assignments)
+                            assignments[self._resource.name] = self._resource.format(rnd.resource)
+                            out.append(Suggestion(assignments, self._labels(k, bracket, rnd, parent.name)))
+                    left -= take
+                    if take < missing:
+                        return out  # out of request budget; the rest comes on later calls
+                    if take and rnd is not bracket.rounds[-1]:
+                        return out  # the next round needs these results first
         return out
+
+
+class HyperbandSuggester(BracketScheduler):
+    def __init__(self, parameters: Sequence[Any], settings: HyperbandSettings,
+                 direction: StudyDirection) -> None:
+        super().__init__(parameters, settings.resource_name, hyperband_plan(settings.r_l, settings.eta),
+                         direction, settings.seed)
+        self._settings = settings
+
+
+def plan_resources(plan: list[Bracket]) -> list[int]:
+    return [rnd.resource for b in plan for rnd in b.rounds]
 
 
 def make_hyperband(request: AlgorithmRequest) -> HyperbandSuggester:
     hb = parse_hyperband(request)
-    check_resource(request.parameters, hb, request.algorithm)
+    check_resource(request.parameters, hb.resource_name, plan_resources(hyperband_plan(hb.r_l, hb.eta)),
+                   request.algorithm, f"r_l={hb.r_l:g} and eta={hb.eta}")
     return HyperbandSuggester(request.parameters, hb, request.direction)
 
 
 ALGORITHMS = (
     Algorithm("hyperband", check_hyperband, make_hyperband, run_check=run_hyperband, lint=lint_hyperband,
-              unknown_settings=IGNORES, repeats_points=False),
+              unknown_settings=IGNORES, repeats_points=False, promotes=True),
 )

@@ -83,6 +83,7 @@ class Algorithm:
     resumable: bool = True  # False: bookkeeping in memory, lost when the suggestion restarts
     repeats_points: bool = True  # a budget above the space's size makes it repeat points
     rejects_duplicate_names: bool = False  # `check` already reports repeated parameter names
+    promotes: bool = False  # re-runs configurations with a larger resource (the engine gives trials a checkpoint pool)
 
 
 _ALGORITHMS: dict[str, Algorithm] = {}
@@ -103,6 +104,12 @@ def unregister_algorithm(name: str) -> None:
 
 def find_algorithm(name: str) -> Algorithm | None:
     return _ALGORITHMS.get(name)
+
+
+def promotes_configurations(name: str) -> bool:
+    """Does the algorithm re-run configurations with a larger resource (hyperband, asha, bohb)?"""
+    algorithm = _ALGORITHMS.get(name)
+    return algorithm is not None and algorithm.promotes
 
 
 def known_algorithms() -> list[str]:

@@ -11,23 +11,27 @@ cluster.py    submit|watch|delete                 Experiments on a cluster with 
 ensemble.py   ensemble --predictions CSV...       voting over prediction CSVs
 pipeline.py   pipeline compile|run --local|submit the KFP pipeline
 export.py     export NAME --to URI                the best trial's model to a store
+serve.py      serve suggestion|early-stopping     kubetune's algorithms as Katib gRPC services
 
 Shared: common.py (UserError, exit codes, DEFAULT_WORKDIR, local-run options, writing output),
 connection.py (reaching a cluster), load.py (Experiment and SearchSpace files), view.py (the one
-results view, local or cluster), tables.py (tables and JSON of trials and status), pareto.py
-(`best` of a multi-objective run). Start-up stays light: the modules import optuna, torch, kfp,
+results view, local or cluster), tables.py (tables and JSON of trials and status), fit.py (tables
+fitted to the width), terminal.py (width, colour only on a terminal, the rich console), progress.py
+(`run`'s live progress), conditional.py (inactive conditional parameters), pareto.py (`best` of a
+multi-objective run). Numbers for people: kubetune.numbers; why trials failed: kubetune.engine.failures. Start-up stays light: the modules import optuna, torch, kfp,
 kubernetes and rich only inside the commands that need them (`kubetune status` loads none).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import cluster, convert, dashboard, ensemble, export, pipeline, run, status, validate
+from . import cluster, convert, dashboard, ensemble, export, pipeline, run, serve, status, validate
 from .common import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 
 # Subcommands in the order `kubetune --help` lists them.
-COMMAND_GROUPS = (validate, run, status, convert, dashboard, cluster, ensemble, pipeline, export)
+COMMAND_GROUPS = (validate, run, status, convert, dashboard, cluster, ensemble, pipeline, export, serve)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kubetune: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `kubetune status x -o json | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kubetune.cluster.names import EXPERIMENT_LABEL
 from kubetune.cluster.watch import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 
-from .common import UserError, add_output_format
+from .common import UserError, add_output_format, add_quiet
 from .connection import add_connection_options, cluster_command, get_experiment, katib_client
 from .tables import console
 
@@ -64,6 +64,7 @@ def _watch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float,
                    help="stop watching after this many seconds (exit 1; the experiment keeps running)")
     add_output_format(p)
+    add_quiet(p)
 
 
 # -- submit -------------------------------------------------------------------------------------

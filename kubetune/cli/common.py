@@ -44,8 +44,18 @@ def add_local_run_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
                         "kubetune.io/launcher, else auto")
 
 
+OUTPUT_FORMATS = ("table", "wide", "json", "yaml")
+
+
 def add_output_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, default="table",
+                   help="table (fitted to the terminal, numbers rounded), wide (every column), "
+                        "json or yaml (exact values) (default table)")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no live progress: only the result at the end, warnings and errors")
 
 
 def to_json(obj) -> str:

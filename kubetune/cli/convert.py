@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                     "alpha,beta,gamma triples. See docs/search-spaces.md.")
     k.add_argument("file", help="Experiment YAML (or a SearchSpace file)")
     k.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
+    k.add_argument("--services", action="store_true", help="for a Katib running kubetune's own services "
+                   "(docs/cluster.md): keep the algorithm, move the kubetune.io/* annotations into kubetune.* "
+                   "algorithm settings")
     k.set_defaults(func=cmd_convert_katib)
 
 
@@ -82,15 +85,16 @@ def cmd_convert_optuna(args) -> int:
 
 def cmd_convert_katib(args) -> int:
     from kubetune.convert import ConvertError
-    from kubetune.convert.katib_form import katib_form
+    from kubetune.convert.katib_form import katib_form, services_form
     from kubetune.experiment.yaml_writer import dump_experiment
 
     exp = load_one(args.file)
     try:
-        document, notes = katib_form(exp.raw, args.file)
+        document, notes = (services_form if getattr(args, "services", False) else katib_form)(exp.raw, args.file)
     except ConvertError as e:
         raise UserError(str(e)) from None
     for note in notes:
         print(f"kubetune: note: {note}", file=sys.stderr)
-    header = [f"Plain-Katib form of {Path(args.file).name} (`kubetune convert katib`)."] + [str(n) for n in notes]
+    form = "Katib-with-kubetune-services form" if getattr(args, "services", False) else "Plain-Katib form"
+    header = [f"{form} of {Path(args.file).name} (`kubetune convert katib`)."] + [str(n) for n in notes]
     return write_output(dump_experiment(document, header), args.out)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from .common import add_workdir
+from .common import UserError, add_workdir
 from .status import open_state
 
 
@@ -21,5 +22,12 @@ def cmd_dashboard(args) -> int:
     from kubetune.engine.dashboard import serve  # optuna: only for this command
 
     open_state(args).close()  # a clear error for an unknown experiment before the server starts
-    serve(Path(args.workdir) / args.name / "state.db", args.host, args.port)
+    def ready(base: str) -> None:
+        print(f"kubetune dashboard: {base}/dashboard  (trials table: {base}/kubetune/trials; Ctrl-C stops)",
+              file=sys.stderr, flush=True)
+
+    try:
+        serve(Path(args.workdir) / args.name / "state.db", args.host, args.port, ready=ready)
+    except OSError as e:  # the port is taken, or the host is not this machine's
+        raise UserError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e} (try --port)") from None
     return 0

@@ -75,7 +75,10 @@ def cmd_export(args) -> int:
         if not args.checkpoint:
             metadata.update({"trial": found.trial.name, "objective": found.trial.objective,
                              "objective_metric": found.objective_metric, "params": found.trial.assignments})
-            print(f"trial {found.trial.name}: {found.objective_metric} = {found.trial.objective}; checkpoint {checkpoint}")
+            from kubetune.numbers import human
+
+            print(f"trial {found.trial.name}: {found.objective_metric} = {human(found.trial.objective)}; "
+                  f"checkpoint {checkpoint}")
         published = export_and_publish(str(checkpoint), args.to, args.prefix, args.model_name or args.name,
                                        overwrite=args.overwrite, metadata=metadata, endpoint=args.endpoint)
     except CheckpointNotFound as e:

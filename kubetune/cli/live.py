@@ -13,7 +13,8 @@ from kubetune.results import Counts
 
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .tables import console, progress_line, status_table
-from .view import Results, leaderboard, show_outcome
+from .terminal import escape
+from .view import MACHINE, Results, leaderboard, show_outcome
 
 if TYPE_CHECKING:
     from kubetune.cluster.client import KatibClient
@@ -43,18 +44,21 @@ class LiveBoard:
             return
         best = best_row(snap.experiment, snap.rows)
         started = min(parse_time(snap.status.get("startTime")) or time.time(), time.time())  # clock skew: never < 0
-        line = progress_line(Counts.of(snap.rows), best, snap.view.metric_names[0], started)
+        budget = (snap.experiment.get("spec") or {}).get("maxTrialCount")
+        line = progress_line(Counts.of(snap.rows), best, snap.view.metric_names[0], started,
+                             budget if isinstance(budget, int) else None)
         if self.live is not None:
             from rich.console import Group
 
-            self.live.update(Group(leaderboard(_results(snap)), status_table(snap.status, snap.view.name), line),
+            table, notes = leaderboard(_results(snap), width=self.out.width, out=self.out)
+            self.live.update(Group(table, *notes, status_table(snap.status, snap.view.name), escape(line)),
                              refresh=True)
         elif line.split("]", 1)[-1] != self.last_line.split("]", 1)[-1]:  # ignore the clock
-            self.err.print(line)
+            self.err.print(escape(line))
         self.last_line = line
 
     def retry(self, error: Exception, delay: float) -> None:
-        self.err.print(f"[yellow]warning[/]: {error}; retrying in {delay:.0f}s")
+        self.err.print(f"[yellow]warning[/]: {escape(error)}; retrying in {delay:.0f}s")
 
     def stop(self) -> None:
         if self.live is not None:
@@ -65,7 +69,7 @@ class LiveBoard:
 def follow(client: "KatibClient", name: str, namespace: str, args) -> int:
     """Watch until the experiment completes: 0 succeeded with a best trial, 1 failed or --timeout,
     130 interrupted (the experiment keeps running on the cluster)."""
-    board = LiveBoard(quiet=args.output == "json")
+    board = LiveBoard(quiet=args.output in MACHINE or getattr(args, "quiet", False))
     try:
         snap = watch(client, name, namespace, board.update, interval=args.interval, timeout=args.timeout,
                      on_retry=board.retry)

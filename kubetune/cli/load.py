@@ -12,8 +12,28 @@ def space_targets(path: str) -> list:
     return [compiled_space(path)] if is_space_file(path) else []
 
 
-def load_one(path: str, name: str | None = None):
-    """The one Experiment a file holds (renamed to `name` if given)."""
+def add_configmap_option(parser) -> None:
+    parser.add_argument("--configmap", action="append", default=[], metavar="FILE",
+                        help="a ConfigMap YAML holding trial templates (e.g. Katib's trial-templates.yaml): "
+                             "spec.trialTemplate.configMap is read from it (repeatable)")
+
+
+def read_config_maps(paths: list[str] | None):
+    """The ConfigMaps of `--configmap` files; None when none is given."""
+    from kubetune.experiment import SpecError
+    from kubetune.experiment.configmaps import load_config_maps
+
+    if not paths:
+        return None
+    try:
+        return load_config_maps(paths)
+    except SpecError as e:
+        raise UserError(str(e)) from None
+
+
+def load_one(path: str, name: str | None = None, config_maps=None):
+    """The one Experiment a file holds (renamed to `name` if given); ConfigMap templates are read
+    from `config_maps` (read_config_maps)."""
     from kubetune.algorithms import service_errors
     from kubetune.convert.optuna_space_format import is_space_file
     from kubetune.experiment import SpecError, experiment_from_dict, load_experiments
@@ -21,7 +41,7 @@ def load_one(path: str, name: str | None = None):
     if is_space_file(path):  # an Optuna-style SearchSpace: run the Experiment it compiles to
         return compiled_space(path, name)
     try:
-        experiments = load_experiments(path, service_checks=service_errors)
+        experiments = load_experiments(path, service_checks=service_errors, config_maps=config_maps)
     except SpecError as e:
         raise UserError(str(e)) from None
     except OSError as e:
@@ -32,7 +52,7 @@ def load_one(path: str, name: str | None = None):
     if name:
         raw = dict(exp.raw)
         raw["metadata"] = {**(raw.get("metadata") or {}), "name": name}
-        exp = experiment_from_dict(raw, source=path, service_checks=service_errors)
+        exp = experiment_from_dict(raw, source=path, service_checks=service_errors, config_maps=config_maps)
     return exp
 
 

@@ -44,6 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run with kfp.local's SubprocessRunner (required: use `kubetune pipeline submit` for a cluster)")
     _run_options(r, local=True)
     r.add_argument("-o", "--output", help=f"directory for everything the run writes (default {LOCAL_RUNS}/<time>)")
+    r.add_argument("-v", "--verbose", action="store_true",
+                   help="show kfp's executor chatter too (it is always in <output>/pipeline.log)")
     r.set_defaults(func=cmd_run)
 
     s = psub.add_parser("submit", help="start a run on a Kubeflow Pipelines server")
@@ -160,21 +162,38 @@ def cmd_run(args) -> int:
     dataset = arguments.pop("dataset")
     store = arguments.pop("store", None)
     try:
-        result = run_local_pipeline(out, dataset=dataset, arguments=arguments, store=store)
+        result = run_local_pipeline(out, dataset=dataset, arguments=arguments, store=store,
+                                    verbose=getattr(args, "verbose", False))
     except LocalRunError as e:
         print(f"kubetune: pipeline failed: {e}", file=sys.stderr)
         return 1
-    ens = result.metrics.get("ensemble", {})
+    for line in summary_lines(result):
+        print(line)
+    return 0
+
+
+def summary_lines(result) -> list[str]:
+    """The end of `pipeline run --local`: like compared with like (validation with validation, test
+    with test), the ensemble's gain over its best member, the confusion matrix in one line."""
+    from kubetune.numbers import human
+    from kubetune.steps.report import confusion_summary, ensemble_lines
+
     search = result.metrics.get("search", {})
-    best = next((f"{k[5:]} {v:.4f}" for k, v in search.items() if k.startswith("best_")), "")
-    print(f"\npipeline finished in {result.seconds:.0f}s: best trial {best}; ensemble accuracy "
-          f"{ens.get('ensemble_accuracy', float('nan')):.4f} on the test split")
-    print(f"model: {result.model_uri} (fetched and verified into {result.files['model']})")
-    print(f"outputs in {result.out_dir}:")
+    best = next(((k[5:], v) for k, v in search.items() if k.startswith("best_")), None)
+    lines = [f"\npipeline finished in {result.seconds:.0f}s"]
+    if best:
+        lines.append(f"  search: best trial {result.trial or '?'}, validation {best[0]} {human(best[1])} "
+                     f"({human(search.get('trials_succeeded'))} of {human(search.get('trials'))} trials succeeded)")
+    ensemble = result.ensemble
+    if ensemble:
+        lines += [f"  {line}" for line in ensemble_lines(ensemble)]
+        lines.append(f"  confusion: {confusion_summary(ensemble['classes'], ensemble['confusion_matrix'])}")
+    lines.append(f"model: {result.model_uri} (fetched and verified into {result.files['model']})")
+    lines.append(f"outputs in {result.out_dir}:")
     for name in ("model", "leaderboard.md", "metrics.json", "confusion_matrix.csv", "predictions.csv",
                  "experiment.yaml", "summary.json", "pipeline.log"):
-        print(f"  {result.files[name]}")
-    return 0
+        lines.append(f"  {result.files[name]}")
+    return lines
 
 
 # -- submit -------------------------------------------------------------------------------------

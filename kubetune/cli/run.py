@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError, add_local_run_options, add_output_format
-from .load import load_one
-from .tables import STATE_STYLE, console, fmt, progress_line
-from .view import Results, show_outcome
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError, add_local_run_options, add_output_format, \
+    add_quiet
+from .conditional import inactive_rule
+from .load import add_configmap_option, load_one, read_config_maps
+from .progress import ConsoleReporter
+from .view import MACHINE, Results, show_outcome
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("run", help="run an Experiment locally (resumes when its state exists)")
     r.add_argument("file", help="Experiment YAML")
     add_local_run_options(r)
+    add_configmap_option(r)
     add_output_format(r)
+    add_quiet(r)
     r.set_defaults(func=cmd_run)
 
 
@@ -29,64 +32,41 @@ def cmd_run(args) -> int:
     from kubetune.engine.collector import CollectorError
     from kubetune.algorithms import check
 
-    exp = load_one(args.file, args.name)
+    exp = load_one(args.file, args.name, read_config_maps(getattr(args, "configmap", None)))
     errors, warnings = check(exp)
     for w in warnings:
         print(f"{args.file}: {'error' if args.strict else 'warning'}: {w}", file=sys.stderr)
     if errors or (args.strict and warnings):
         raise UserError(f"{args.file}: not run ({len(errors) + (len(warnings) if args.strict else 0)} problem(s) above)")
+    reporter = ConsoleReporter(exp, quiet=args.output in MACHINE or getattr(args, "quiet", False))
     try:
         overrides = LocalOverrides.load(args.local_config, args.set_path, args.set_env)
-        reporter = ConsoleReporter(exp, quiet=args.output == "json")
         engine = LocalEngine(exp, args.workdir, overrides, reporter=reporter, seed=args.seed,
-                             launcher=args.launcher)
+                             launcher=getattr(args, "launcher", None))
         result = engine.run()
     except (EngineError, TemplateError, CollectorError, ValueError) as e:
         raise UserError(str(e)) from None
-    results = Results(exp.name, exp.objective.type, exp.metric_names, result.trials)
-    show_outcome(results, result.status, {"directory": str(result.directory)}, [
-        f"state: {result.directory / 'state.db'}   logs: {result.directory / 'trials'}/<trial>/log",
-        f"next: kubetune best {exp.name} --workdir {args.workdir}  |  "
-        f"kubetune dashboard {exp.name} --workdir {args.workdir}"], args.output)
+    finally:
+        reporter.close()
+    results = Results(exp.name, exp.objective.type, exp.metric_names, result.trials,
+                      inactive_of=inactive_rule(exp.annotations, exp.spec))
+    show_outcome(results, result.status, {"directory": str(result.directory)},
+                 footer(exp.name, args.workdir, result), args.output)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.succeeded and result.status["currentOptimalTrial"]["bestTrialName"] else EXIT_FAILED
 
 
-class ConsoleReporter:
-    """Live progress on stderr: one line per trial event, a status line every few seconds."""
-
-    TICK_SECONDS = 10.0
-
-    def __init__(self, exp, quiet: bool = False):
-        self.exp, self.quiet = exp, quiet
-        self.started_at = time.time()
-        self.last_tick = 0.0
-        self.err = console(stderr=True)
-
-    def _say(self, text: str) -> None:
-        if not self.quiet:
-            self.err.print(text)
-
-    def started(self, trial) -> None:
-        params = " ".join(f"{k}={v}" for k, v in trial.assignments.items())
-        self._say(f"[cyan]start[/]  {trial.name}  {params}")
-
-    def finished(self, trial) -> None:
-        style = STATE_STYLE.get(trial.state, "")
-        value = f"{self.exp.objective.metric_name}={fmt(trial.objective)}" if trial.objective is not None else ""
-        detail = "" if trial.state == "Succeeded" else f"  ({trial.message.splitlines()[0] if trial.message else trial.reason})"
-        self._say(f"[{style}]{trial.state.lower():<8}[/] {trial.name}  {value}{detail}")
-
-    def resumed(self, reset: list[str], kept: int) -> None:
-        if kept or reset:
-            self._say(f"resuming: {kept} finished trial(s) kept, {len(reset)} interrupted trial(s) to re-run")
-
-    def tick(self, counts, best) -> None:
-        now = time.time()
-        if now - self.last_tick >= self.TICK_SECONDS:
-            self.last_tick = now
-            self._say(progress_line(counts, best, self.exp.objective.metric_name, self.started_at))
-
-    def message(self, text: str) -> None:
-        self._say(text)
+def footer(name: str, workdir: str, result) -> list[str]:
+    """Where things are and what to do next: `best` only when there is a best trial."""
+    lines = [f"state: {result.directory / 'state.db'}   logs: {result.directory / 'trials'}/<trial>/log"]
+    where = f"--workdir {workdir}"
+    if result.status["currentOptimalTrial"]["bestTrialName"]:
+        lines.append(f"next: kubetune best {name} {where}  |  kubetune dashboard {name} {where}")
+    elif result.interrupted:
+        lines.append("next: run the same command again to resume")
+    else:
+        failed = next((t.name for t in result.trials if t.state in ("Failed", "MetricsUnavailable")), None)
+        lines.append(f"no trial produced a result. next: kubetune trials {name} {where}"
+                     + (f"  |  kubetune logs {name} {failed} {where}" if failed else ""))
+    return lines

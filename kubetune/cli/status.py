@@ -15,9 +15,12 @@ from pathlib import Path
 from kubetune.results import optimal_trial
 
 from .common import UserError, add_output_format, add_workdir
+from .conditional import annotations_of_run, inactive_rule
 from .connection import add_connection_options, cluster_command, get_experiment, katib_client, namespace_of, \
     uses_cluster
 from .view import Results, show_best, show_status, show_trials
+
+FAILED_STATES = ("Failed", "MetricsUnavailable", "Killed")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         add_output_format(reader)
         add_connection_options(reader, "namespace on the cluster: reads the Experiment there instead of local state "
                                        "(so do --kubeconfig and --context)")
+        if command == "trials":
+            reader.add_argument("--limit", type=int, metavar="N", help="only the best N trials")
+        if command == "best":
+            reader.add_argument("--exact", action="store_true",
+                                help="values as stored (not rounded), and the parameters as --name=value flags")
         reader.set_defaults(func=cluster_command(func, only_with_cluster_options=True))
 
     lg = sub.add_parser("logs", help="a trial's output")
@@ -41,13 +49,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # -- commands -----------------------------------------------------------------------------------
 def cmd_status(args) -> int:
-    show_status(_cluster_status(args) if uses_cluster(args) else _local_status(args), args.output)
+    if uses_cluster(args):
+        show_status(_cluster_status(args), args.output)
+    else:
+        document, failed, inactive = _local_status(args)
+        show_status(document, args.output, failed, inactive)
     return 0
 
 
 def cmd_trials(args) -> int:
     results = _cluster_results(args)[0] if uses_cluster(args) else _local_results(args)[1]
-    show_trials(results, args.output)
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit {args.limit}: must be at least 1")
+    show_trials(results, args.output, args.limit)
     return 0
 
 
@@ -55,7 +69,11 @@ def cmd_best(args) -> int:
     if uses_cluster(args):
         from kubetune.cluster.names import TRIAL_POD_LABEL
 
-        results, namespace, primary_container = _cluster_results(args)
+        from .pareto import show_cluster_front  # kubetune.io/objectives or kubetune.objectives: the Pareto front
+
+        results, namespace, primary_container, experiment = _cluster_results(args)
+        if show_cluster_front(experiment, results.trials, results.best, args.output):
+            return 0
         container = f" -c {primary_container}" if primary_container else ""
 
         def log_hint(best) -> str:
@@ -71,7 +89,7 @@ def cmd_best(args) -> int:
 
         def log_hint(best) -> str:
             return str(run_dir / "trials" / best.name / "log")
-    show_best(results, log_hint, args.output)
+    show_best(results, log_hint, args.output, exact=args.exact)
     return 0
 
 
@@ -107,7 +125,7 @@ def open_state(args):
 
 def _local_results(args, index_only: bool = False) -> tuple[dict, Results]:
     """(stored experiment row, its Results) from the state alone. index_only: trials without
-    parameters/observations except the best (enough for status)."""
+    parameters/observations except the best and the failed ones (enough for status)."""
     state = open_state(args)
     try:
         experiment = state.experiment()
@@ -115,23 +133,31 @@ def _local_results(args, index_only: bool = False) -> tuple[dict, Results]:
         objective_type = objective.get("type", "maximize")
         trials = state.trial_index() if index_only else state.trials()
         best = optimal_trial(trials, objective_type)
-        if index_only and best is not None:  # the best trial's full row, for its parameters and metrics
-            position = trials.index(best)
-            best = trials[position] = state.trial(best.name)
+        if index_only:  # full rows of the best trial (parameters, metrics) and the failed ones (why)
+            best_name = best.name if best is not None else None
+            for i, t in enumerate(trials):
+                if t.name == best_name or t.state in FAILED_STATES:
+                    trials[i] = state.trial(t.name)
+                    best = trials[i] if t.name == best_name else best
     finally:
         state.close()
     metric_names = [objective.get("objectiveMetricName", "objective")] + list(objective.get("additionalMetricNames") or [])
-    return experiment, Results(experiment["name"], objective_type, metric_names, trials, best)
+    inactive_of = inactive_rule(annotations_of_run(Path(args.workdir) / experiment["name"]), experiment["spec"])
+    return experiment, Results(experiment["name"], objective_type, metric_names, trials, best, inactive_of)
 
 
-def _local_status(args) -> dict:
+def _local_status(args) -> tuple[dict, list, frozenset]:
+    """(Katib-shaped document, the failed trials, the best trial's inactive parameters)."""
     from kubetune.engine.status import experiment_status
 
     experiment, results = _local_results(args, index_only=True)
     status = experiment_status(experiment, results.trials, results.objective_type, results.best)
-    return {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
-            "metadata": {"name": experiment["name"], "namespace": experiment["namespace"]},
-            "spec": experiment["spec"], "status": status}
+    document = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+                "metadata": {"name": experiment["name"], "namespace": experiment["namespace"]},
+                "spec": experiment["spec"], "status": status}
+    failed = [t for t in results.trials if t.state in FAILED_STATES]
+    inactive = results.inactive_of(results.best.assignments) if results.best is not None else frozenset()
+    return document, failed, inactive
 
 
 # -- the cluster ------------------------------------------------------------------------------------
@@ -142,8 +168,8 @@ def _cluster_status(args) -> dict:
     return status_document(get_experiment(client, args.name, namespace_of(args, client)))
 
 
-def _cluster_results(args) -> tuple[Results, str, str]:
-    """(Results, namespace, primary container name) from Katib's objects."""
+def _cluster_results(args) -> tuple[Results, str, str, dict]:
+    """(Results, namespace, primary container name, the Experiment object) from Katib's objects."""
     from kubetune.cluster.results import ExperimentView, best_row, trial_rows
 
     client = katib_client(args)
@@ -151,5 +177,6 @@ def _cluster_results(args) -> tuple[Results, str, str]:
     experiment = get_experiment(client, args.name, namespace)
     view = ExperimentView.of(experiment)
     rows = trial_rows(client.list_trials(args.name, namespace), view)
-    results = Results(view.name, view.objective_type, view.metric_names, rows, best_row(experiment, rows))
-    return results, namespace, view.primary_container
+    inactive_of = inactive_rule((experiment.get("metadata") or {}).get("annotations"), experiment.get("spec") or {})
+    results = Results(view.name, view.objective_type, view.metric_names, rows, best_row(experiment, rows), inactive_of)
+    return results, namespace, view.primary_container, experiment

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .common import UserError
-from .load import space_targets
+from .load import add_configmap_option, read_config_maps, space_targets
 from .tables import console
 
 
@@ -15,6 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     v.add_argument("files", nargs="+", help="Experiment YAML files (multi-document allowed)")
     v.add_argument("--strict", action="store_true", help="treat warnings as errors")
     v.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    add_configmap_option(v)
     v.set_defaults(func=cmd_validate)
 
 
@@ -24,9 +25,11 @@ def cmd_validate(args) -> int:
 
     out = console()
     failed = False
+    config_maps = read_config_maps(args.configmap)
     for f in args.files:
         try:
-            experiments = space_targets(f) or load_experiments(f, service_checks=service_errors)
+            experiments = space_targets(f) or load_experiments(f, service_checks=service_errors,
+                                                               config_maps=config_maps)
         except (SpecError, UserError) as e:
             print(str(e), file=sys.stderr)
             failed = True

@@ -296,6 +296,15 @@ class KatibClient:
     def list_trials(self, experiment: str, namespace: str) -> list[dict]:
         return self._list(TRIALS, namespace, label_selector=f"{EXPERIMENT_LABEL}={experiment}")
 
+    def get_trial(self, name: str, namespace: str) -> dict:
+        return self._call("get", TRIALS, namespace, self.api.get_namespaced_custom_object,
+                          GROUP, VERSION, namespace, TRIALS, name, name=name)
+
+    def patch_trial_status(self, name: str, namespace: str, status: dict) -> dict:
+        """Merge-patch the Trial's status subresource (what Katib's early-stopping service does)."""
+        return self._call("patch", TRIALS, namespace, self.api.patch_namespaced_custom_object_status,
+                          GROUP, VERSION, namespace, TRIALS, name, {"status": status}, name=name)
+
     def get_suggestion(self, name: str, namespace: str) -> dict:
         return self._call("get", SUGGESTIONS, namespace, self.api.get_namespaced_custom_object,
                           GROUP, VERSION, namespace, SUGGESTIONS, name, name=name)

@@ -13,6 +13,8 @@ nni_config_v1.py, _v2.py   each version's schema and reader
 nni_space.py               NNI search spaces: validation into typed entries
 nni_encode.py              NNI search-space entries -> Katib parameters (+ the shim's decode record)
 nni_tuners.py              NNI tuners/advisors/assessors -> Katib algorithm and early stopping
+nni_trial.py               NNI's trial command -> the trial template's workload (Job, or per-role replicas)
+nni_k8s.py                 NNI's kubeflow / frameworkcontroller roles -> PyTorchJob / TFJob replicas
 optuna_space_format.py     the SearchSpace file format: keys, detection (is_space_file), reading
 optuna_space_parameters.py its parameters block -> Katib parameters, flags, conditions
 optuna_space_compile.py    `kubetune convert optuna`: SearchSpace -> Experiment (compile_space_file)

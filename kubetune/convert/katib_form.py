@@ -11,6 +11,11 @@ first maxTrialCount triples, so the run covers the same set NNI would have run.
 
 The kubetune.io/conditions and kubetune.io/objectives annotations are kept: Katib ignores them
 (flattened space; single objective) and `kubetune run` of the output still uses them.
+
+`services_form` (`kubetune convert katib --services`) is the form for a Katib whose katib-config
+registers kubetune's own services (docs/cluster.md): the algorithm is kept (fixed-product too) and
+the extension annotations become `kubetune.*` algorithm settings, the only part of the
+Experiment a suggestion service receives (kubetune.experiment.extension_form).
 """
 from __future__ import annotations
 
@@ -33,6 +38,28 @@ def katib_form(document: dict, source: str = "<experiment>") -> tuple[dict, list
     if algorithm != "fixed-product":
         return copy.deepcopy(document), []
     return _fixed_product_grid(document, source)
+
+
+def services_form(document: dict, source: str = "<experiment>") -> tuple[dict, list[Note]]:
+    """(the document for Katib with kubetune's services, notes on what moved)."""
+    from kubetune.experiment.extension_form import SETTING_FOR, settings_form
+
+    out = copy.deepcopy(document)
+    metadata = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
+    spec = out.get("spec") if isinstance(out.get("spec"), dict) else {}
+    algorithm = spec.get("algorithm") if isinstance(spec.get("algorithm"), dict) else {}
+    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    kept, settings, moved = settings_form(annotations, algorithm.get("algorithmSettings") or [])
+    if not moved:
+        return out, []
+    if kept:
+        metadata["annotations"] = kept
+    else:
+        metadata.pop("annotations", None)
+    algorithm["algorithmSettings"] = settings
+    return out, [Note("spec.algorithm.algorithmSettings", f"annotation {name} -> setting {SETTING_FOR[name]} "
+                                                          "(what kubetune's Katib suggestion service receives)")
+                 for name in moved]
 
 
 def _fixed_product_grid(document: dict, source: str) -> tuple[dict, list[Note]]:

@@ -9,25 +9,26 @@ Mapping (nni-semantics 8; details in docs/nni-migration.md):
 
 * trialConcurrency -> parallelTrialCount; maxTrialNum/maxTrialNumber -> maxTrialCount (clamped to
   the number of distinct points of a finite space, and to the grid size for grid); NNI never fails
-  an experiment for failed trials, so maxFailedTrialCount = maxTrialCount.
+  an experiment for failed trials, but a trial that always fails would burn the whole budget, so
+  maxFailedTrialCount is a quarter of maxTrialCount (at least parallelTrialCount + 1, at most 100).
 * maxExecDuration/maxExperimentDuration -> annotation `kubetune.io/max-duration` (the local engine
   honours it; Katib has no such limit); maxTrialDuration -> the Job's activeDeadlineSeconds.
 * tuner/advisor -> algorithm (kubetune.convert.nni_tuners), assessor -> earlyStopping.
 * search space -> parameters (kubetune.convert.nni_encode).
-* trial command + codeDir -> the primary container of a batch Job: the command is split like a
-  shell would (`shlex`) and run without a shell; a leading `cd DIR &&` becomes workingDir and
-  leading `VAR=value` words become env; codeDir is /code in the image; gpuNum -> nvidia.com/gpu.
-  A command running the kubetune trainer (`python -m trainer train ...`) gets the parameters as
-  flags and reports `accuracy`; any other command is an NNI trial script and runs under
-  `python -m kubetune.compat.nni_launch --`, which puts the `nni` shim first on PYTHONPATH; the
-  shim reads the parameters from env vars and prints `default=<value>` metric lines.
+* trial command + codeDir -> the primary container of a batch Job (kubetune.convert.nni_trial): the
+  command is split like a shell would (`shlex`) and run without a shell; a leading `cd DIR &&`
+  becomes workingDir and leading `VAR=value` words become env; codeDir is /code in the image;
+  gpuNum -> nvidia.com/gpu. A command running the kubetune trainer (`python -m trainer train ...`)
+  gets the parameters as flags and reports `accuracy` (no workingDir, no `--resume FILE`); any other
+  command is an NNI trial script and runs under `python -m kubetune.compat.nni_launch --`, which
+  puts the `nni` shim first on PYTHONPATH; the shim reads the parameters from env vars and prints
+  `default=<value>` metric lines. NNI's kubeflow / frameworkcontroller platforms give a PyTorchJob
+  or TFJob with a replica per role instead (kubetune.convert.nni_k8s).
 """
 from __future__ import annotations
 
-import json
-import os
+import math
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,21 +40,14 @@ from .nni_config import load_nni_config
 from .nni_config_common import NniConfig
 from .nni_encode import SPACE_ENV, Encoder
 from .nni_space import cardinality, parse_space
+from .nni_trial import CODE_DIR, DEFAULT_IMAGE, command_key, is_trainer, split_command, trial_template
 from .nni_tuners import PBT_CHECKPOINT_DIR, TunerPlan, plan_assessor, plan_tuner
 
-DEFAULT_IMAGE = "ghcr.io/kubetune/kubetune-trainer:0.1.0"
-CODE_DIR = "/code"  # where the image holds the NNI trial code directory
-OUTPUT_DIR = "/nni/output"  # NNI_OUTPUT_DIR: an emptyDir (per-trial directory locally)
-CONTAINER = "trial"
 SHIM_OBJECTIVE = "default"  # NNI's unnamed metric; the shim prints default=<value>
 TRAINER_OBJECTIVE = "accuracy"  # validation accuracy, printed by the trainer every epoch
 DEFAULT_MAX_TRIALS = 99999  # NNI v1's default maxTrialNum (v2: unlimited)
-TRIAL_NAME_PARAMETER = "kubetuneTrialName"
-PYTHON_NAMES = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
-SHELL_OPERATORS = ("&&", "||", ";", "|", "&", ">", ">>", "<", "<<", "(", ")", ">&", "<&", "|&", ";;")
 SHELL_FRAGILE = re.compile(r"[\s'\"\\$`|&;<>()*?#~{}\[\]!]")
-OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir",
-             "--out_dir")
+FAILURE_BUDGET_CAP = 100  # failed trials a converted experiment tolerates at most (NNI: no limit)
 
 
 @dataclass
@@ -68,12 +62,21 @@ class Conversion:
 
     @property
     def local_paths(self) -> dict[str, str]:
-        """Path overrides a local run needs (the image's code directory -> the NNI codeDir)."""
-        return {CODE_DIR: str(self.code_dir)}
+        """Path overrides a local run needs (the image's code directory -> the NNI codeDir); none for
+        the trainer, which needs no code directory."""
+        return {} if self.mode == "trainer" else {CODE_DIR: str(self.code_dir)}
 
 
 def convert_nni(config_path: str | Path, *, image: str | None = None, namespace: str | None = None) -> Conversion:
     """Convert an NNI config file; ConvertError lists every problem (file, key path, allowed values)."""
+    try:
+        return _convert(config_path, image=image, namespace=namespace)
+    except RecursionError:  # a nested choice thousands of levels deep
+        raise ConvertError([f"{config_path}: the search space is nested too deeply; allowed: nested choices a "
+                            "few levels deep"]) from None
+
+
+def _convert(config_path: str | Path, *, image: str | None, namespace: str | None) -> Conversion:
     cfg = load_nni_config(config_path)
     space_problems = Problems(cfg.space_source or cfg.source)
     notes: list[Note] = list(cfg.notes)
@@ -83,19 +86,19 @@ def convert_nni(config_path: str | Path, *, image: str | None = None, namespace:
     problems = Problems(cfg.source)
     plan = plan_tuner(cfg.tuner, entries, problems) if cfg.tuner else None
     assessor = plan_assessor(cfg.assessor, problems)
-    working_dir, env_words, argv = _split_command(cfg, problems)
+    working_dir, env_words, argv = split_command(cfg.trial_command, command_key(cfg), problems)
     all_problems = space_problems.items + problems.items
     if all_problems:
         raise ConvertError(all_problems)
     assert plan is not None
-    mode = "trainer" if _is_trainer(argv) else "shim"
+    mode = "trainer" if is_trainer(argv) else "shim"
     fragile = [a for a in argv if SHELL_FRAGILE.search(a)]
     if fragile:
         notes.append(Note("trial.command" if cfg.version == 1 else "trialCommand",
                           f"argument(s) {', '.join(map(repr, fragile[:3]))} contain spaces or shell characters: "
                           "fine locally, but on a cluster Katib joins the command's words with spaces under sh -c, "
                           "which splits or expands them; move them into a script or a config file"))
-    if not cfg.code_dir.is_dir():
+    if mode == "shim" and not cfg.code_dir.is_dir():
         notes.append(Note("trial.codeDir" if cfg.version == 1 else "trialCodeDirectory",
                           f"{cfg.code_dir} does not exist here; a local run maps /code to it"))
     encoder = Encoder(plan.algorithm, mode, space_problems, problems)
@@ -105,7 +108,7 @@ def convert_nni(config_path: str | Path, *, image: str | None = None, namespace:
         encoder.batch(entries[0])
     else:
         encoder.encode_space(entries)
-    if plan.kind == "hyperband":
+    if plan.kind in ("hyperband", "bohb"):
         encoder.trial_budget(plan.resource_max or 60)
     if plan.kind == "pbt":
         encoder.out.record["pbt"] = {"dir": PBT_CHECKPOINT_DIR}
@@ -116,52 +119,6 @@ def convert_nni(config_path: str | Path, *, image: str | None = None, namespace:
 
 
 # -- trial command -----------------------------------------------------------------------------
-def _split_command(cfg: NniConfig, problems: Problems) -> tuple[str, list[tuple[str, str]], list[str]]:
-    """(working dir below the code dir, leading VAR=value words, argv) of NNI's shell command."""
-    key = "trial.command" if cfg.version == 1 else "trialCommand"
-    lexer = shlex.shlex(cfg.trial_command, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        tokens = list(lexer)
-    except ValueError as exc:
-        problems.add(key, f"cannot split {show(cfg.trial_command)} like a shell would: {exc}")
-        return "", [], []
-    working = ""
-    while len(tokens) >= 3 and tokens[0] == "cd" and tokens[2] == "&&":
-        target = tokens[1]
-        if target.startswith("/") or target.startswith("~"):
-            problems.add(key, f"`cd {target}` leaves the trial code directory; use a directory inside codeDir "
-                              "(it becomes the container's workingDir)")
-            return "", [], []
-        working = os.path.normpath(os.path.join(working, target))
-        tokens = tokens[3:]
-    env_words = []
-    while tokens and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", tokens[0]):
-        name, _, value = tokens.pop(0).partition("=")
-        env_words.append((name, value))
-    operators = [t for t in tokens if t in SHELL_OPERATORS or (t and set(t) <= set("();<>|&"))]
-    if operators:
-        problems.add(key, f"uses shell syntax {show(operators[0])} in {show(cfg.trial_command)}; the trial runs "
-                          "without a shell (Katib re-joins the words with spaces): put the commands in a script "
-                          "and call it (e.g. `bash run.sh`). Only a leading `cd DIR &&` is understood (as the "
-                          "working directory)")
-        return "", [], []
-    expansions = [t for t in tokens if "$" in t or "`" in t]
-    if expansions:
-        problems.add(key, f"uses shell expansion {show(expansions[0])}; the trial runs without a shell: read the "
-                          "variable inside the program (NNI_OUTPUT_DIR and the other NNI_* variables are set)")
-        return "", [], []
-    if not tokens:
-        problems.add(key, f"no command to run in {show(cfg.trial_command)}")
-    if working.startswith(".."):
-        problems.add(key, f"`cd` leaves the trial code directory ({working})")
-    return ("" if working == "." else working), env_words, tokens
-
-
-def _is_trainer(argv: list[str]) -> bool:
-    return len(argv) >= 4 and bool(PYTHON_NAMES.match(argv[0])) and argv[1:4] == ["-m", "trainer", "train"]
-
-
 # -- assembly ------------------------------------------------------------------------------------
 def _k8s_name(raw: str | None, fallback: str) -> str:
     name = re.sub(r"[^a-z0-9-]+", "-", (raw or fallback).lower()).strip("-")
@@ -221,7 +178,7 @@ def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entri
         "algorithm": {"algorithmName": plan.algorithm},
         "parallelTrialCount": parallel,
         "maxTrialCount": max_trials,
-        "maxFailedTrialCount": max_trials,
+        "maxFailedTrialCount": _failure_budget(max_trials, parallel, notes),
     }
     if plan.settings:
         spec["algorithm"]["algorithmSettings"] = [{"name": k, "value": v} for k, v in plan.settings.items()]
@@ -230,8 +187,10 @@ def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entri
     if plan.kind == "pbt":
         spec["resumePolicy"] = "FromVolume"
     spec["parameters"] = out.parameters
-    spec["trialTemplate"] = _trial_template(cfg, mode, name, out, working_dir, env_words, argv, image,
-                                            retain=bool(assessor.early_stopping), notes=notes)
+    problems = Problems(cfg.source)
+    spec["trialTemplate"] = trial_template(cfg, mode, name, out, working_dir, env_words, argv, image,
+                                           retain=bool(assessor.early_stopping), notes=notes, problems=problems)
+    problems.raise_if_any()
     metadata: dict[str, Any] = {"name": name}
     if namespace:
         metadata["namespace"] = namespace
@@ -257,50 +216,16 @@ def _assemble(cfg: NniConfig, plan: TunerPlan, assessor, encoder: Encoder, entri
     return Conversion(document, text, notes, mode, name, cfg.code_dir, cfg)
 
 
-def _trial_template(cfg: NniConfig, mode: str, name: str, out, working_dir: str, env_words, argv: list[str],
-                    image: str | None, *, retain: bool, notes: list[Note]) -> dict:
-    workdir = CODE_DIR + ("/" + working_dir if working_dir else "")
-    container: dict[str, Any] = {"name": CONTAINER, "image": image or DEFAULT_IMAGE, "workingDir": workdir}
-    env = [{"name": k, "value": v} for k, v in env_words]
-    trial_parameters = list(out.trial_parameters)
-    if mode == "trainer":
-        args = list(argv[4:])
-        if not any(a.split("=")[0] in OUT_FLAGS for a in args):
-            args.append(f"--out={OUTPUT_DIR}")
-        container["command"] = list(argv[:4])
-        container["args"] = args + out.flags
-    else:
-        trial_parameters.append({"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}",
-                                 "description": "trial name (NNI_TRIAL_JOB_ID)"})
-        container["command"] = ["python", "-m", "kubetune.compat.nni_launch", "--"] + argv
-        env += [
-            {"name": "NNI_PLATFORM", "value": "katib"},
-            {"name": "NNI_EXP_ID", "value": name},
-            {"name": "NNI_TRIAL_JOB_ID", "value": "${trialParameters.%s}" % TRIAL_NAME_PARAMETER},
-            {"name": "NNI_TRIAL_SEQ_ID", "value": "0"},
-            {"name": "NNI_OUTPUT_DIR", "value": OUTPUT_DIR},
-            {"name": "NNI_SYS_DIR", "value": OUTPUT_DIR},
-            {"name": "NNI_CODE_DIR", "value": CODE_DIR},
-            {"name": SPACE_ENV, "value": json.dumps(out.record, separators=(",", ":"), ensure_ascii=False)},
-        ] + out.env
-    if env:
-        container["env"] = env
-    if cfg.gpus:
-        container["resources"] = {"limits": {"nvidia.com/gpu": cfg.gpus}}
-    container["volumeMounts"] = [{"name": "nni-output", "mountPath": OUTPUT_DIR}]
-    job_spec: dict[str, Any] = {}
-    if cfg.max_trial_duration:
-        job_spec["activeDeadlineSeconds"] = cfg.max_trial_duration
-        notes.append(Note("maxTrialDuration", f"-> activeDeadlineSeconds {cfg.max_trial_duration}: an over-time "
-                                              "trial fails (DeadlineExceeded); NNI marked it EARLY_STOPPED"))
-    job_spec["template"] = {"spec": {"restartPolicy": "Never", "containers": [container],
-                                     "volumes": [{"name": "nni-output", "emptyDir": {}}]}}
-    template: dict[str, Any] = {"primaryContainerName": CONTAINER}
-    if retain:
-        template["retain"] = True
-    template["trialParameters"] = trial_parameters
-    template["trialSpec"] = {"apiVersion": "batch/v1", "kind": "Job", "spec": job_spec}
-    return template
+def _failure_budget(max_trials: int, parallel: int, notes: list[Note]) -> int:
+    """maxFailedTrialCount: NNI never fails an experiment for failed trials, but a trial that always
+    fails (a missing file, a bad flag) would then burn the whole budget. A quarter of the trials
+    (at most FAILURE_BUDGET_CAP), and never fewer than one round of parallel trials plus one."""
+    budget = min(max_trials, max(parallel + 1, min(FAILURE_BUDGET_CAP, math.ceil(max_trials / 4))))
+    notes.append(Note("", f"maxFailedTrialCount {budget} (of maxTrialCount {max_trials}): NNI never stops for failed "
+                          f"trials, but a trial that always fails would use up the whole budget; the experiment now "
+                          f"fails at {budget} failed trials. Raise it if trials fail now and then (e.g. out of memory "
+                          "on large batches); it can be edited on a running experiment"))
+    return budget
 
 
 def _space_size(parameters: list[dict]) -> int | None:
@@ -325,9 +250,10 @@ def _self_check(document: dict, cfg: NniConfig) -> None:
 
 def _header(cfg: NniConfig, mode: str, image: str | None, notes: list[Note]) -> list[str]:
     source = Path(cfg.source).name
+    run_here = ("kubetune run THIS_FILE [--set-path /data=...]" if mode == "trainer" else
+                "kubetune run THIS_FILE --set-path /code=<the NNI trial code directory> [--set-path /data=...]")
     head = [f"Katib Experiment converted by `kubetune convert nni` from the NNI config {source} (config v{cfg.version}).",
-            "Run it here:    kubetune run THIS_FILE --set-path /code=<the NNI trial code directory> "
-            "[--set-path /data=...]",
+            f"Run it here:    {run_here}",
             "               (or in one go: kubetune convert nni CONFIG --run)",
             "Run on Katib:   kubectl apply -f THIS_FILE"]
     if mode == "trainer":

@@ -30,8 +30,13 @@ def load_nni_config(path: str | Path) -> NniConfig:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConvertError([f"{source}: cannot read: {exc.strerror or exc}"]) from None
+    except ValueError as exc:  # UnicodeDecodeError
+        raise ConvertError([f"{source}: not UTF-8 text ({exc}); allowed: an NNI config in YAML"]) from None
     try:
         doc = yaml.safe_load(text)
+    except RecursionError:
+        raise ConvertError([f"{source}: invalid YAML: nested too deeply; allowed: an NNI config "
+                            "(a mapping of keys)"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source

@@ -13,7 +13,7 @@ import yaml
 
 from .errors import Note, Problems, join, show
 
-SUPPORTED_PLATFORMS = ("local", "remote")
+SUPPORTED_PLATFORMS = ("local", "remote", "kubeflow", "frameworkcontroller")
 SHARED_STORAGE = ("storageType", "localMountPoint", "remoteMountPoint", "localMounted", "nfsServer",
                   "exportedDirectory", "storageAccountName", "storageAccountKey", "containerName")
 
@@ -58,6 +58,8 @@ class NniConfig:
     platform: str
     machines: list[dict] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    job_kind: str = ""  # kubeflow / frameworkcontroller: PyTorchJob | TFJob (kubetune.convert.nni_k8s)
+    roles: list = field(default_factory=list)  # their nni_k8s.Role replicas, the primary first
 
 
 class ConfigReader:
@@ -112,8 +114,28 @@ class ConfigReader:
             return None
         return value
 
+    def path_value(self, value: Any, path: str, required: bool = False) -> str | None:
+        """A file or directory name: a string the file system can take (no NUL byte, no lone
+        surrogate), else a problem and None."""
+        text = self.str_value(value, path, required)
+        if text is None:
+            return None
+        try:
+            os.fsencode(text)
+            bad = "\0" in text
+        except UnicodeEncodeError:
+            bad = True
+        if bad:
+            self.problems.add(path, f"found {show(text)}; a file name cannot hold a NUL byte or a lone surrogate",
+                              ["a path relative to the config file's directory, or an absolute path"])
+            return None
+        return text
+
     def resolve(self, text: str) -> Path:
-        return (self.base_dir / os.path.expanduser(text)).resolve()
+        try:
+            return (self.base_dir / os.path.expanduser(text)).resolve()
+        except (ValueError, RuntimeError):  # a name path_value would refuse; symlink loop
+            return self.base_dir / text
 
     def load_space_file(self, text: str, path: str) -> tuple[dict, str]:
         file = self.resolve(text)
@@ -122,13 +144,22 @@ class ConfigReader:
         except OSError as exc:
             self.problems.add(path, f"cannot read search space file {text!r} ({file}): {exc.strerror or exc}")
             return {}, text
+        except ValueError as exc:  # UnicodeDecodeError
+            self.problems.add(path, f"search space file {text!r} is not UTF-8 text ({exc})", ["a JSON or YAML "
+                                                                                               "file in UTF-8"])
+            return {}, text
         try:  # NNI parses JSON first, YAML if that fails (v2); both are accepted here
             space = json.loads(content)
+        except RecursionError:
+            self.problems.add(path, f"search space file {text!r} is nested too deeply", ["a JSON object of "
+                                                                                          "parameters"])
+            return {}, text
         except json.JSONDecodeError as json_exc:
             try:
                 space = yaml.safe_load(content)
-            except yaml.YAMLError:
-                self.problems.add(path, f"search space file {text!r} is neither JSON ({json_exc}) nor YAML")
+            except (yaml.YAMLError, RecursionError):
+                self.problems.add(path, f"search space file {text!r} is neither JSON ({json_exc}) nor YAML",
+                                  ["a JSON object of parameters", "the same in YAML"])
                 return {}, text
         if not isinstance(space, dict):
             self.problems.add(path, f"search space file {text!r} must hold a JSON object, found "
@@ -189,6 +220,10 @@ class ConfigReader:
     def note_local_gpu_keys(self, where: str, keys: Iterable[str]) -> None:
         self.note(where, f"dropped ({', '.join(keys)}): Kubernetes schedules each trial on a "
                          "node with the GPUs its nvidia.com/gpu limit asks for")
+
+    def note_k8s_storage(self, where: str) -> None:
+        self.note(where, "storage dropped: NNI copied the code there; on Katib the code is in the image at /code "
+                         "(or mount a volume in the trial's pod spec)")
 
     def note_shared_storage(self) -> None:
         self.note("sharedStorage", "dropped: mount the storage as a volume in the trial's pod spec instead")

@@ -8,6 +8,7 @@ from kubetune.experiment.duration import parse_v1_duration
 from .errors import join, show, suggestion
 from .nni_config_common import SHARED_STORAGE, SUPPORTED_PLATFORMS, Algo, ConfigReader, NniConfig
 from .nni_config_v2 import v2_field_name
+from .nni_k8s import V1_FC_CONFIG, V1_KUBEFLOW_CONFIG, frameworkcontroller_roles, kubeflow_roles
 
 V1_PLATFORMS = ("local", "remote", "pai", "paiYarn", "kubeflow", "frameworkcontroller", "dlts", "aml", "adl",
                 "hybrid")
@@ -15,13 +16,15 @@ V1_COMMON = ("authorName", "experimentName", "description", "trialConcurrency", 
              "maxTrialDuration", "maxTrialNum", "trainingServicePlatform", "searchSpacePath", "useAnnotation",
              "multiPhase", "multiThread", "nniManagerIp", "logDir", "logLevel", "logCollection", "debug",
              "versionCheck", "tuner", "assessor", "advisor", "trial", "sharedStorage")
-V1_PLATFORM_KEYS = {"local": ("localConfig",), "remote": ("machineList", "remoteConfig")}
-V1_OTHER_PLATFORM_KEYS = ("paiConfig", "paiYarnConfig", "kubeflowConfig", "frameworkcontrollerConfig",
-                          "amlConfig", "dltsConfig", "hybridConfig", "adlConfig")
+V1_PLATFORM_KEYS = {"local": ("localConfig",), "remote": ("machineList", "remoteConfig"),
+                    "kubeflow": ("kubeflowConfig",), "frameworkcontroller": ("frameworkcontrollerConfig",)}
+V1_OTHER_PLATFORM_KEYS = ("paiConfig", "paiYarnConfig", "amlConfig", "dltsConfig", "hybridConfig", "adlConfig")
 V1_ALGO = {"tuner": "builtinTunerName", "assessor": "builtinAssessorName", "advisor": "builtinAdvisorName"}
 V1_ALGO_COMMON = ("codeDir", "classFileName", "className", "classArgs", "gpuIndices", "gpuNum",
                   "includeIntermediateResults")
 V1_TRIAL = ("command", "codeDir", "gpuNum", "nasMode")
+V1_K8S_TRIAL = {"kubeflow": ("codeDir", "nasMode", "worker", "ps", "master"),
+                "frameworkcontroller": ("codeDir", "nasMode", "taskRoles")}
 V1_LOCAL_CONFIG = ("gpuIndices", "maxTrialNumPerGpu", "useActiveGpu")
 V1_MACHINE = ("ip", "port", "username", "passwd", "sshKeyPath", "passphrase", "gpuIndices", "maxTrialNumPerGpu",
               "useActiveGpu", "preCommand", "pythonPath")
@@ -38,8 +41,9 @@ class V1Reader(ConfigReader):
     def read(self) -> NniConfig:
         doc = self.doc
         platform = doc.get("trainingServicePlatform")
-        if platform not in V1_PLATFORMS:
+        if not isinstance(platform, str) or platform not in V1_PLATFORMS:
             self.problems.add("trainingServicePlatform", f"found {show(platform)}", V1_PLATFORMS)
+            platform = None
         elif platform not in SUPPORTED_PLATFORMS:
             self.problems.add("trainingServicePlatform",
                               f"platform {platform!r} is not supported by the converter (Kubernetes replaces "
@@ -74,19 +78,23 @@ class V1Reader(ConfigReader):
             self.problems.add("assessor", "an assessor cannot be combined with an advisor")
         if not tuner and not advisor and "tuner" not in doc and "advisor" not in doc:
             self.problems.add("tuner", "required: a tuner (or an advisor) block")
-        trial = self.check_optional_block(doc.get("trial"), "trial", V1_TRIAL)
+        trial = self.check_optional_block(doc.get("trial"), "trial", V1_K8S_TRIAL.get(platform, V1_TRIAL))
         if "trial" not in doc:
             self.problems.add("trial", "required key is missing")
-        command = self.str_value(trial.get("command"), "trial.command", required="trial" in doc)
-        code_text = self.str_value(trial.get("codeDir"), "trial.codeDir") or "."
-        gpus = self.int_value(trial.get("gpuNum"), "trial.gpuNum", 0, 99999)
+        k8s = self.k8s_platform(doc, trial, platform)
+        if platform in V1_K8S_TRIAL:  # the primary role's command and GPUs are the trial's
+            command, gpus = (k8s["roles"][0].command, k8s["roles"][0].gpus) if k8s["roles"] else (None, None)
+        else:
+            command = self.str_value(trial.get("command"), "trial.command", required="trial" in doc)
+            gpus = self.int_value(trial.get("gpuNum"), "trial.gpuNum", 0, 99999)
+        code_text = self.path_value(trial.get("codeDir"), "trial.codeDir") or "."
         if trial.get("nasMode") is not None:
             self.problems.add("trial.nasMode", "NNI's classic NAS modes cannot be converted")
         space, space_source = {}, ""
-        space_path = self.str_value(doc.get("searchSpacePath"), "searchSpacePath")
+        space_path = self.path_value(doc.get("searchSpacePath"), "searchSpacePath")
         if space_path:
             space, space_source = self.load_space_file(space_path, "searchSpacePath")
-        elif not doc.get("useAnnotation"):
+        elif "searchSpacePath" not in doc and not doc.get("useAnnotation"):
             self.problems.add("searchSpacePath", "required key is missing (the search space JSON file)")
         machines = self.platform_blocks(doc, platform)
         self.check_optional_block(doc.get("sharedStorage"), "sharedStorage", SHARED_STORAGE)
@@ -94,7 +102,20 @@ class V1Reader(ConfigReader):
             self.note_shared_storage()
         return self.finish(doc, command=command, code_text=code_text, concurrency=concurrency, gpus=gpus,
                            max_trials=max_trials, space=space, space_source=space_source, platform=platform,
-                           machines=machines, **found)
+                           machines=machines, **k8s, **found)
+
+    def k8s_platform(self, doc: dict, trial: dict, platform: Any) -> dict:
+        """job_kind and roles of a kubeflow / frameworkcontroller experiment (else none)."""
+        if platform == "kubeflow":
+            config = self.check_optional_block(doc.get("kubeflowConfig"), "kubeflowConfig", V1_KUBEFLOW_CONFIG)
+            kind, roles = kubeflow_roles(self, trial, config, "trial", "kubeflowConfig", v2=False)
+        elif platform == "frameworkcontroller":
+            self.check_optional_block(doc.get("frameworkcontrollerConfig"), "frameworkcontrollerConfig", V1_FC_CONFIG)
+            kind, roles = frameworkcontroller_roles(self, trial.get("taskRoles"), "trial.taskRoles", v2=False)
+        else:
+            return {}
+        self.note_k8s_storage(f"{platform}Config")
+        return dict(job_kind=kind, roles=roles)
 
     def algo(self, value: Any, role: str) -> Algo | None:
         block = self.mapping(value, role)

@@ -7,6 +7,7 @@ from typing import Any
 from kubetune.experiment.duration import parse_duration
 from .errors import join, show, suggestion
 from .nni_config_common import SHARED_STORAGE, SUPPORTED_PLATFORMS, Algo, ConfigReader, NniConfig
+from .nni_k8s import V2_FC, V2_KUBEFLOW, frameworkcontroller_roles, kubeflow_roles
 
 V2_PLATFORMS = ("local", "remote", "openpai", "aml", "dlc", "kubeflow", "frameworkcontroller", "adl")
 
@@ -19,9 +20,11 @@ V2_ALGO = ("name", "className", "codeDirectory", "classArgs")
 V2_TS_COMMON = ("platform", "trialCommand", "trialCodeDirectory", "trialGpuNumber", "nniManagerIp", "debug",
                 "reuseMode")
 V2_TS = {"local": V2_TS_COMMON + ("useActiveGpu", "maxTrialNumberPerGpu", "gpuIndices"),
-         "remote": V2_TS_COMMON + ("machineList",)}
+         "remote": V2_TS_COMMON + ("machineList",), "kubeflow": V2_TS_COMMON + V2_KUBEFLOW,
+         "frameworkcontroller": V2_TS_COMMON + V2_FC}
 V2_MACHINE = ("host", "port", "user", "password", "sshKeyFile", "sshPassphrase", "useActiveGpu",
               "maxTrialNumberPerGpu", "gpuIndices", "pythonPath")
+V2_K8S = ("kubeflow", "frameworkcontroller")
 V2_DROPPED = ("nniManagerIp", "debug", "logLevel", "experimentWorkingDirectory", "tunerGpuIndices")
 
 
@@ -84,7 +87,7 @@ class V2Reader(ConfigReader):
         platform = next((v for k, v in ts_block.items() if isinstance(k, str) and _canon(k) == "platform"), None)
         if ts_raw is None or hybrid:
             ts = {}
-        elif platform not in V2_PLATFORMS:
+        elif not isinstance(platform, str) or platform not in V2_PLATFORMS:
             self.problems.add("trainingService.platform", f"found {show(platform)}", V2_PLATFORMS)
             ts: dict = {}
         elif platform not in SUPPORTED_PLATFORMS:
@@ -100,8 +103,11 @@ class V2Reader(ConfigReader):
                                                          "service's value is used (as NNI does)")
             if shortcut in ts:
                 doc[shortcut] = ts[shortcut]
-        command = self.str_value(doc.get("trialCommand"), "trialCommand", required=True)
-        code_text = self.str_value(doc.get("trialCodeDirectory"), "trialCodeDirectory") or "."
+        k8s = self.k8s_platform(ts, platform)
+        if k8s.get("roles"):  # NNI ignores trialCommand there: the primary role's command is the trial's
+            doc["trialCommand"], doc["trialGpuNumber"] = k8s["roles"][0].command, k8s["roles"][0].gpus
+        command = self.str_value(doc.get("trialCommand"), "trialCommand", required=platform not in V2_K8S)
+        code_text = self.path_value(doc.get("trialCodeDirectory"), "trialCodeDirectory") or "."
         concurrency = self.int_value(doc.get("trialConcurrency"), "trialConcurrency", 1)
         if "trialConcurrency" not in doc:
             self.problems.add("trialConcurrency", "required field is missing")
@@ -117,7 +123,7 @@ class V2Reader(ConfigReader):
         if "searchSpaceFile" in doc and "searchSpace" in doc:
             self.problems.add("searchSpace", "give either searchSpaceFile or searchSpace, not both")
         elif "searchSpaceFile" in doc:
-            path = self.str_value(doc["searchSpaceFile"], "searchSpaceFile", required=True)
+            path = self.path_value(doc["searchSpaceFile"], "searchSpaceFile", required=True)
             if path:
                 space, space_source = self.load_space_file(path, "searchSpaceFile")
         elif "searchSpace" in doc:
@@ -136,7 +142,19 @@ class V2Reader(ConfigReader):
             self.note_shared_storage()
         return self.finish(doc, command=command, code_text=code_text, concurrency=concurrency, gpus=gpus,
                            max_trials=max_trials, space=space, space_source=space_source, platform=platform,
-                           machines=machines, **found)
+                           machines=machines, **k8s, **found)
+
+    def k8s_platform(self, ts: dict, platform: Any) -> dict:
+        """job_kind and roles of a kubeflow / frameworkcontroller training service (else none)."""
+        if platform == "kubeflow":
+            kind, roles = kubeflow_roles(self, ts, ts, "trainingService", "trainingService", v2=True)
+        elif platform == "frameworkcontroller":
+            kind, roles = frameworkcontroller_roles(self, ts.get("taskRoles"), "trainingService.taskRoles", v2=True)
+        else:
+            return {}
+        if "storage" in ts:
+            self.note_k8s_storage("trainingService.storage")
+        return dict(job_kind=kind, roles=roles)
 
     def algo(self, value: Any, role: str) -> Algo | None:
         block = self.fields(value, role, V2_ALGO)

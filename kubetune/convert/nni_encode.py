@@ -15,8 +15,8 @@ Per type (nni-semantics 8.3), for the algorithm families that honour distributio
 choice -> discrete (numbers) / categorical (strings) / categorical of option indices (anything
 else); randint [l, u] -> discrete l..u-1 (random/tpe, small ranges: uniform like NNI) or int
 [l, u-1]; uniform -> double; q(log)uniform -> double/int with step q when the bounds are multiples
-of q (else no step, the shim rounds); loguniform -> logUniform; normal/lognormal -> Katib's
-normal/logNormal with min/max = mu -/+ 3 sigma (hyperopt recovers mu and sigma exactly); nested
+of q (else no step, the shim rounds); loguniform -> logUniform; normal/lognormal -> uniform/logUniform
+on mu -/+ 3 sigma (Katib's normal would be unclipped on a cluster and truncated locally; noted); nested
 choice -> a parent categorical plus one parameter per sub-parameter. Grid search needs finite lists:
 continuous types are discretised (NNI 2.6+ bisection, 7 points), nested choices enumerated jointly.
 Every approximation is recorded as a note and a comment next to the parameter.
@@ -218,10 +218,16 @@ class Encoder:
         elif t in ("normal", "qnormal", "lognormal", "qlognormal"):
             kind = "logNormal" if log else "normal"
             if self.family == "hyperopt":
-                space["distribution"] = kind
-                notes.append(f"{kind} with min/max = {'exp' if log else ''}(mu -/+ 3 sigma): exact on Katib (hyperopt "
-                             f"recovers mu={e.value[0]}, sigma={e.value[1]} and does not clip, as NNI); kubetune's local "
-                             "engine truncates at min/max (approximation)")
+                # Katib's hyperopt samples the normal unclipped, kubetune run truncates it at min/max:
+                # `validate --strict` refuses that difference, so sample what both do alike.
+                if log:
+                    space["distribution"] = "logUniform"
+                notes.append(f"{t}(mu={e.value[0]}, sigma={e.value[1]}) -> {'log-' if log else ''}uniform on "
+                             f"[{lo:.6g}, {hi:.6g}] = {'exp(mu -/+ 3 sigma)' if log else 'mu -/+ 3 sigma'}: a Katib {kind} would be "
+                             "sampled unclipped on a cluster but truncated by kubetune run, which `kubetune validate "
+                             f"--strict` refuses; {'log-' if log else ''}uniform is sampled alike by both "
+                             f"(approximation: the bell shape is lost; `distribution: {kind}` with the same min/max "
+                             "gives NNI's exact prior on Katib)")
             else:
                 if log and self.family == "skopt":
                     space["distribution"] = "logUniform"  # what skopt samples on every Katib version

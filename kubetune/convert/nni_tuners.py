@@ -62,10 +62,10 @@ class TunerPlan:
     nni_name: str
     algorithm: str
     settings: dict[str, str] = field(default_factory=dict)
-    kind: str = "plain"  # plain | grid | batch | fixed_product | hyperband | pbt
+    kind: str = "plain"  # plain | grid | batch | fixed_product | hyperband | bohb | pbt
     optimize_mode: str | None = None  # as set or defaulted by the tuner; None: taken from elsewhere
     product: float | None = None
-    resource_max: int | None = None  # hyperband: r_l
+    resource_max: int | None = None  # hyperband: r_l; bohb: max_resource
     notes: list[Note] = field(default_factory=list)
 
 
@@ -268,23 +268,48 @@ def _batch(name, args, entries, where, problems) -> TunerPlan | None:
 
 def _hyperband(name, args, entries, where, problems) -> TunerPlan:
     plan = TunerPlan(name, "hyperband", kind="hyperband")
-    if name == "Hyperband":
-        r = _num_arg(args, "R", 60, where, problems)
-    else:
-        r = _num_arg(args, "max_budget", 3, where, problems)
+    r = _num_arg(args, "R", 60, where, problems)
     eta = _int_arg(args, "eta", 3, where, problems, low=2)
     r = int(r) if r and float(r).is_integer() and r >= 1 else 60
     plan.resource_max = r
     plan.settings.update({"resource_name": "TRIAL_BUDGET", "r_l": str(r), "eta": str(eta)})
-    if name == "Hyperband":
-        plan.notes.append(Note(where, f"Hyperband -> hyperband (the same successive halving, r_l = R = {r}, eta = {eta}); "
-                                      "the resource reaches the trial as TRIAL_BUDGET"))
-    if name == "BOHB":
-        plan.notes.append(Note(where, "Katib has no BOHB; using hyperband with r_l = max_budget (the Bayesian "
-                                      "model part and min_budget are lost)"))
-        plan.notes += _ignored(args, [k for k in CLASS_ARGS["BOHB"] if k not in ("optimize_mode", "max_budget",
-                                                                                  "eta")], where, "no Katib setting")
+    plan.notes.append(Note(where, f"Hyperband -> hyperband (the same successive halving, r_l = R = {r}, eta = {eta}); "
+                                  "the resource reaches the trial as TRIAL_BUDGET"))
     plan.notes += _ignored(args, ("exec_mode",), where, "no Katib setting")
+    return plan
+
+
+def _bohb(name, args, entries, where, problems) -> TunerPlan:
+    """NNI's BOHB -> kubetune's bohb: the same brackets and model settings (hpbandster's names)."""
+    plan = TunerPlan(name, "bohb", kind="bohb")
+    r = _num_arg(args, "max_budget", 3, where, problems)
+    low = _num_arg(args, "min_budget", 1, where, problems)
+    eta = _int_arg(args, "eta", 3, where, problems, low=2)
+    if not (r and float(r).is_integer() and r >= 1):
+        problems.add(join(where, "classArgs.max_budget"), f"found {show(r)}; must be an integer >= 1 "
+                                                          "(the trial's TRIAL_BUDGET, e.g. epochs)")
+        r = 3
+    r = int(r)
+    if low is None or not 1 <= low <= r:
+        plan.notes.append(Note(join(where, "classArgs.min_budget"), f"{show(low)} raised to 1: TRIAL_BUDGET is an "
+                                                                    f"integer in [1, {r}]"))
+        low = 1
+    plan.resource_max = r
+    plan.settings.update({"resource_name": "TRIAL_BUDGET", "min_resource": f"{low:g}", "max_resource": str(r),
+                          "eta": str(eta)})
+    for key in ("min_points_in_model", "num_samples"):
+        value = _int_arg(args, key, None, where, problems, low=1 if key == "num_samples" else 0)
+        if value is not None:
+            plan.settings[key] = str(value)
+    for key in ("top_n_percent", "random_fraction"):
+        value = _num_arg(args, key, None, where, problems)
+        if value is not None:
+            plan.settings[key] = f"{value:g}"
+    plan.notes.append(Note(where, f"BOHB -> bohb (kubetune's BOHB: hyperband brackets from min_budget {low:g} to "
+                                  f"max_budget {r}, eta {eta}, new configurations from a TPE model); the budget "
+                                  "reaches the trial as TRIAL_BUDGET. A Katib cluster has no bohb service"))
+    plan.notes += _ignored(args, ("bandwidth_factor", "min_bandwidth", "config_space"), where,
+                           "not used (bohb's kernel densities are optuna's TPE; the space comes from searchSpace)")
     return plan
 
 
@@ -335,7 +360,7 @@ def _fixed_product(name, args, entries, where, problems) -> TunerPlan | None:
 _MAPPERS = {
     "TPE": _tpe, "TPE_legacy": _tpe, "Anneal": _tpe, "Random": _random, "Evolution": _evolution,
     "SMAC": _bayesian, "MetisTuner": _bayesian, "GPTuner": _bayesian, "DNGOTuner": _bayesian,
-    "GridSearch": _grid, "BatchTuner": _batch, "Hyperband": _hyperband, "BOHB": _hyperband, "PBTTuner": _pbt,
+    "GridSearch": _grid, "BatchTuner": _batch, "Hyperband": _hyperband, "BOHB": _bohb, "PBTTuner": _pbt,
     "FixedProductTuner": _fixed_product,
 }
 

@@ -82,8 +82,8 @@ def is_space_file(path: str | Path) -> bool:
     try:
         with open(path, encoding="utf-8") as f:
             documents = [d for d in yaml.safe_load_all(f) if d is not None]
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return False
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):  # ValueError: UnicodeDecodeError
+        return False  # not a space file: the Experiment loader reports what is wrong with it
     return bool(documents) and is_space_document(documents[0])
 
 
@@ -97,6 +97,10 @@ def load_space(path: str | Path) -> dict:
         raise ConvertError([f"{source}: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ConvertError([f"{source}: not valid YAML: {str(exc).strip()}"]) from None
+    except RecursionError:
+        raise ConvertError([f"{source}: not valid YAML: nested too deeply"]) from None
+    except ValueError as exc:  # UnicodeDecodeError
+        raise ConvertError([f"{source}: not UTF-8 text: {exc}"]) from None
     if len(documents) != 1 or not is_space_document(documents[0]):
         raise ConvertError([f"{source}: expected one document with kind: {KIND}"])
     return documents[0]

@@ -8,6 +8,9 @@ collector.py StdOut / File metrics collection while a trial runs
 metrics/     Katib's TEXT/JSON metric parsing rules (Go behaviours: kubetune.gocompat)
 objective.py observation, objective value, best trial, goal
 state.py     SQLite state; status.py Katib-shaped status; engine.py the loop
+preflight.py what the first trial needs from this machine, checked before it starts
+failures.py  why a trial failed, in a line or two (and when most fail the same way)
+dashboard.py optuna-dashboard over the state; dashboard_table.py its trials table page
 The search and early-stopping algorithms it asks are kubetune.algorithms.
 """
 from kubetune._lazy import lazy_exports

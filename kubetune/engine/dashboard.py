@@ -28,7 +28,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 from optuna.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
@@ -44,6 +44,7 @@ from kubetune.algorithms.base import SuggestionError, objective_direction
 from kubetune.algorithms.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
 
 SYNC_SECONDS = 2.0
+METRIC_NAMES_ATTR = "study:metric_names"  # optuna.study.study._SYSTEM_ATTR_METRIC_NAMES
 BULK_READ = 64  # above this many rows to read, one full read beats a query per trial
 MESSAGE_CHARS = 200
 
@@ -227,6 +228,8 @@ class DashboardSync:
             self.study_id = storage.create_new_study([direction], study_name=self.study_name)
         except DuplicatedStudyError:
             self.study_id = storage.get_study_id_from_name(self.study_name)
+        # what Study.set_metric_names stores: the dashboard says "accuracy", not "Objective 0"
+        storage.set_study_system_attr(self.study_id, METRIC_NAMES_ATTR, [self.metric or "objective"])
         self._set_study_attrs(experiment)
 
     def _connection(self) -> ExperimentState:
@@ -358,9 +361,19 @@ class SyncThread(threading.Thread):
 
 
 def serve(state_path: str | Path, host: str = "127.0.0.1", port: int = 8080,
-          interval: float = SYNC_SECONDS) -> None:
-    """Serve optuna-dashboard over the experiment at `state_path`, live, until interrupted."""
+          interval: float = SYNC_SECONDS, ready: Callable[[str], None] | None = None) -> None:
+    """Serve optuna-dashboard over the experiment at `state_path`, live, until interrupted, with
+    kubetune's trials table (dashboard_table.py) at /dashboard/studies/<id>/trialTable.
+    ready(url) is called once the server listens."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
     import optuna_dashboard  # heavy (bottle, plotly helpers): only when serving
+
+    from .dashboard_table import with_trial_table
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args) -> None:  # one line per request would drown the terminal
+            pass
 
     storage = InMemoryStorage()
     sync = DashboardSync(state_path, storage)
@@ -368,7 +381,12 @@ def serve(state_path: str | Path, host: str = "127.0.0.1", port: int = 8080,
     sync.close()  # the sync thread opens its own connection
     thread = SyncThread(sync, interval)
     thread.start()
+    app = with_trial_table(optuna_dashboard.wsgi(storage), state_path, sync.study_id)
     try:
-        optuna_dashboard.run_server(storage, host=host, port=port)
+        with make_server(host, port, app, handler_class=QuietHandler) as server:
+            base = f"http://{host}:{server.server_port}"
+            if ready is not None:
+                ready(base)
+            server.serve_forever(poll_interval=0.2)
     finally:
         thread.stop()

@@ -13,28 +13,30 @@ import queue
 import shutil
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import psutil
 
 from kubetune.experiment import Experiment
 from kubetune.results import Counts, TrialRow
 
+from .checkpoints import with_checkpoint_pool
 from .collector import TrialCollector
 from .gpus import GpuPool
 from .local import LaunchSpec, LocalOverrides, local_launch
-from .metrics.report import MetricLog, finalize
-from .objective import goal_reached, objective_value, observation
+from .objective import goal_reached
 from .launch import close_launcher, setup_launcher
-from .runner import Exited, Launcher, SubprocessLauncher
+from .runner import Exited, Launcher, SubprocessLauncher, stop_all
+from .preflight import preflight
 from .state import ExperimentState
 from .status import condition, experiment_status, set_condition
 from .trialbook import TrialBook
+from .trialmetrics import TrialMetrics, objective_curves
 from .extensions import build_suggester, extension_notes, record_annotations
 from kubetune.algorithms import Suggestion, SuggestionError
-from kubetune.algorithms.earlystopping import RuleEvaluator, early_stopping_rule, rule_from_dict, rule_to_dict
+from kubetune.algorithms.earlystopping import trial_evaluator
 from .template import TemplateError, new_trial_name, primary_container, render_workload
 
 # Spec fields a re-run may change (Katib's restart edit, 7.7); anything else is a different experiment.
@@ -48,8 +50,7 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class MetricsEvent:
-    trial: str
-    logs: list  # list[metrics.MetricLog]
+    trial: str  # its collector has logs to take
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Reporter:
     def resumed(self, reset: list[str], kept: int) -> None: ...
     def tick(self, counts: Counts, best: TrialRow | None) -> None: ...
     def message(self, text: str) -> None: ...
+    def intermediate(self, trial: str, values: list[float]) -> None: ...  # objective reports so far
 
 
 @dataclass
@@ -80,8 +82,11 @@ class _Running:
     handle: object
     collector: TrialCollector
     gpus: list[str]
-    evaluator: RuleEvaluator | None
-    intermediate: list[float] = field(default_factory=list)
+    metrics: TrialMetrics  # stores the logs, folds them into the observation, feeds the evaluator
+
+    @property
+    def intermediate(self) -> Sequence[float]:
+        return self.metrics.intermediate
 
 
 class LocalEngine:
@@ -119,6 +124,8 @@ class LocalEngine:
                     "may change on a resume. Give the experiment a new metadata.name, or use another --workdir"
                 )
             state.update_spec(self.exp.spec)
+        # what `kubetune export` needs to find a trial's files again (not env: it may hold secrets)
+        state.set_run_setting("local_overrides", {"paths": self.overrides.paths, "images": self.overrides.images})
         return state
 
     def _check_launchable(self) -> None:
@@ -131,6 +138,7 @@ class LocalEngine:
         try:
             spec = local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
                                 TrialCollector.path_map(self.exp.metrics_collector, probe), self.exp.parallel_trial_count)
+            preflight(spec, pc.container, self.overrides.paths)  # a missing script fails here, not in every trial
         finally:
             shutil.rmtree(probe, ignore_errors=True)
         if pc.gpus and not self.gpu_pool.all:
@@ -170,9 +178,11 @@ class LocalEngine:
             state.set_conditions(conditions, None)
         self.waiting = [t.name for t in book.rows.values() if t.state == "Created"]
         for t in book.rows.values():
-            if t.terminal:
-                book.intermediate[t.name] = [float(v) for _, _, v in
-                                             state.metric_logs(t.name, self.exp.objective.metric_name) if _is_float(v)]
+            if t.terminal:  # one pass over its stored objective values: report order, and Katib's DB order
+                book.intermediate[t.name], curve = objective_curves(
+                    state.iter_metric_logs(t.name, self.exp.objective.metric_name))
+                if t.state == "Succeeded":
+                    book.curves[t.name] = curve
         self.created_at = state.experiment()["created"]
         # kubetune's extensions (kubetune.io/conditions, kubetune.io/objectives) change how the
         # algorithm is asked; `kubetune best` reads them back from beside the state.
@@ -211,7 +221,12 @@ class LocalEngine:
                     break
                 self.reporter.tick(book.counts(), book.best)
                 self._wait_and_apply(state)
+        except BaseException:  # an error or a second Ctrl-C: never leave a trial process behind
+            stop_all([run.handle for run in self.running.values()])
+            raise
         finally:
+            for run in self.running.values():
+                run.collector.detach()
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
             if self._stop_requested:
@@ -313,9 +328,8 @@ class LocalEngine:
         es = self.exp.early_stopping
         if es is None:
             return None
-        rule = early_stopping_rule(es.name, self.book.succeeded_curves(), self.exp.objective.type, es.settings,
-                                   metric_name=self.exp.objective.metric_name)
-        return None if rule is None else rule_to_dict(rule)
+        return self.book.rule_for_new_trials(es.name, self.exp.objective.type, es.settings,
+                                             self.exp.objective.metric_name)
 
     def _start_waiting(self, state: ExperimentState) -> None:
         still = []
@@ -338,16 +352,18 @@ class LocalEngine:
             _rotate_log(trial_dir / "log")
             try:
                 collector = TrialCollector(self.exp.metrics_collector, self.exp.metric_names, trial_dir,
-                                           post=lambda logs, n=name: self.events.put(MetricsEvent(n, logs)))
+                                           notify=lambda n=name: self.events.put(MetricsEvent(n)),
+                                           rule_metric=(row.rule or {}).get("name"))
                 spec: LaunchSpec = local_launch(pc, self.overrides, trial_dir, name, self.exp.namespace,
                                                 collector.local_path_map, self.exp.parallel_trial_count)
             except TemplateError as e:
                 self.gpu_pool.release(gpus)
                 self._finish(state, name, "Failed", "TrialGenerationFailed", str(e), None, {})
                 continue
-            evaluator = None
-            if row.rule is not None:
-                evaluator = RuleEvaluator(rule_from_dict(row.rule), self.exp.objective.type)
+            spec = with_checkpoint_pool(spec, self.exp.algorithm.name, self.dir)  # promotion resumes training
+            es = self.exp.early_stopping
+            evaluator = trial_evaluator(es.name if es else "", es.settings if es else {}, row.rule,
+                                        self.exp.objective.type, trial=name, curves=self._objective_curves)
             collector.start()
             handle = self.launcher.start(name, spec, trial_dir / "log", collector, self.events,
                                          gpus if self.gpu_pool.all else None)
@@ -356,9 +372,19 @@ class LocalEngine:
             state.mark_running(name, pid if pid and pid > 0 else None, started)
             row = dataclasses.replace(row, state="Running", started=started, attempts=row.attempts + 1)
             self.book.put(row)
-            self.running[name] = _Running(handle, collector, gpus, evaluator)
+            objective = self.exp.objective
+            metrics = TrialMetrics(name, objective.metric_name, self.exp.metric_names,
+                                   objective.strategies.get(objective.metric_name, "latest"), evaluator,
+                                   frozen_rule=row.rule is not None)
+            self.running[name] = _Running(handle, collector, gpus, metrics)
             self.reporter.started(row)
         self.waiting = still
+
+    def _objective_curves(self) -> dict[str, list[float]]:
+        """Every trial's objective values so far (finished ones and those running now)."""
+        curves = dict(self.book.intermediate)
+        curves.update((name, run.intermediate) for name, run in self.running.items())
+        return curves
 
     # -- events -----------------------------------------------------------------------------
     def _wait_and_apply(self, state: ExperimentState) -> None:
@@ -390,12 +416,10 @@ class LocalEngine:
         run = self.running.get(ev.trial)
         if run is None:
             return
-        state.add_metric_logs(ev.trial, [(m.timestamp, m.name, m.value) for m in ev.logs])
-        for m in ev.logs:
-            if m.name == self.exp.objective.metric_name and _is_float(m.value):
-                run.intermediate.append(float(m.value))
-                if run.evaluator is not None and run.evaluator.feed(float(m.value)):
-                    run.handle.kill("EarlyStopped")
+        if run.metrics.apply(state, run.collector.take()):  # one transaction for the whole batch
+            run.handle.kill("EarlyStopped")
+        if run.intermediate and hasattr(self.reporter, "intermediate"):  # reporters may predate the hook
+            self.reporter.intermediate(ev.trial, run.intermediate)
 
     def _apply_exit(self, state, ev: Exited) -> None:
         run = self.running.pop(ev.trial, None)
@@ -407,7 +431,7 @@ class LocalEngine:
         self.book.intermediate[ev.trial] = run.intermediate
         trial_dir = self.dir / "trials" / ev.trial
         if ev.reason == "EarlyStopped":
-            obs, value = self._observe(state, ev.trial)
+            obs, value = run.metrics.observe()
             self._finish(state, ev.trial, "EarlyStopped", "TrialEarlyStopped",
                          "Trial is early stopped", ev.returncode, obs, value)
         elif ev.reason == "DeadlineExceeded":
@@ -417,12 +441,16 @@ class LocalEngine:
             why = ev.reason or f"exit code {ev.returncode}"
             self._finish(state, ev.trial, "Failed", "TrialFailed",
                          f"{why}; last lines of {trial_dir / 'log'}:\n{_tail(trial_dir / 'log')}", ev.returncode, {})
+        elif run.metrics.sidecar_failed:  # Katib: the sidecar container failed, so the pod and the trial did
+            self._finish(state, ev.trial, "Failed", "TrialFailed", run.metrics.failure.message, 0, {})
         else:
-            obs, value = self._observe(state, ev.trial)
+            obs, value = run.metrics.observe()
             if value is None:
                 self._finish(state, ev.trial, "MetricsUnavailable", "MetricsUnavailable",
+                             run.metrics.failure.message if run.metrics.failure else
                              run.collector.unavailable_message(self.exp.objective.metric_name), 0, obs)
             else:
+                self.book.curves[ev.trial] = run.metrics.db_curve(state)
                 self._finish(state, ev.trial, "Succeeded", "TrialSucceeded", "Trial has succeeded",
                              0, obs, value)
 
@@ -432,14 +460,6 @@ class LocalEngine:
         row = state.trial(name)
         self.book.put(row)
         self.reporter.finished(row)
-
-    def _observe(self, state: ExperimentState, trial: str) -> tuple[dict, float | None]:
-        """Observation (min/max/latest) and the objective value chosen by the metric strategy (5.6, 5.7)."""
-        objective = self.exp.objective
-        logs = finalize([MetricLog(n, v, t) for t, n, v in state.metric_logs(trial)], objective.metric_name)
-        obs = observation(logs, self.exp.metric_names)
-        value = objective_value(obs, objective.metric_name, objective.strategies.get(objective.metric_name, "latest"))
-        return obs, value
 
     # -- result -----------------------------------------------------------------------------
     def _result(self, state, conditions, interrupted: bool = False) -> RunResult:
@@ -451,14 +471,6 @@ def _sample_value(p) -> str:
     if p.values:
         return p.values[0]
     return p.format_value(p.min)
-
-
-def _is_float(v) -> bool:
-    try:
-        float(v)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

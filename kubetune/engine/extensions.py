@@ -1,8 +1,9 @@
 """The engine's side of kubetune's Experiment extensions (kubetune.experiment.extensions).
 
-* `build_suggester(exp, seed)`: the Experiment's algorithm (`make_suggester`), asked define-by-run
-  when `kubetune.io/conditions` is set, and replaced by NSGA-II over the listed metrics when
-  `kubetune.io/objectives` is set.
+* `build_suggester(exp, seed)` (kubetune.algorithms.extended, shared with `kubetune serve
+  suggestion`): the Experiment's algorithm (`make_suggester`), asked define-by-run when conditions
+  are set, and replaced by NSGA-II over the listed metrics when objectives are set (annotations
+  `kubetune.io/*` or their settings form `kubetune.*`).
 * `record_annotations(directory, exp)` / `read_annotations(directory)`: the state database keeps
   the spec only, so the `kubetune.io/*` annotations are kept beside it (`annotations.json`) for the
   commands that read a finished run (`kubetune best` shows the Pareto front from them).
@@ -14,57 +15,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-from optuna.samplers import NSGAIISampler
-
 from kubetune.experiment import Experiment
-from kubetune.experiment.conditions import parse_conditions
-from kubetune.experiment.objectives import parse_objectives
 
-from kubetune.algorithms import Suggester, SuggestionError, make_suggester, objective_direction
-from kubetune.algorithms.define_by_run import DefineByRunSuggester
-from kubetune.algorithms.optuna_study import OptunaSuggester
-from kubetune.algorithms.space import SearchSpace
-from kubetune.algorithms.settings import int_setting
+from kubetune.algorithms.extended import build_suggester, experiment_extensions
 
 ANNOTATIONS_FILE = "annotations.json"
 KUBETUNE_ANNOTATION_PREFIX = "kubetune.io/"
-
-
-def build_suggester(exp: Experiment, seed: int | None = None) -> Suggester:
-    """The suggester `kubetune run` uses for `exp`; SuggestionError for what it cannot run."""
-    parameters = exp.parameters
-    conditions, problems = parse_conditions(exp.annotations, parameters)
-    objectives, found = parse_objectives(exp.annotations, exp.metric_names, exp.objective.type)
-    errors = [str(p) for p in problems + found if p.is_error]
-    if errors:
-        raise SuggestionError("; ".join(errors))
-    algorithm = exp.algorithm
-    base = make_suggester(algorithm.name, algorithm.settings, parameters, exp.objective.type,
-                          exp.metric_names, seed)
-    if conditions is None and objectives is None:
-        return base
-    if objectives is not None:
-        nsga_seed = int_setting(algorithm.settings, "random_state", seed)
-        population = objectives.population_size
-        return DefineByRunSuggester(
-            "nsga2", SearchSpace(parameters), conditions,
-            [objective_direction(d) for d in objectives.directions],
-            lambda count, trials: NSGAIISampler(population_size=population, seed=nsga_seed),
-            metrics=objectives.metrics)
-    if not isinstance(base, OptunaSuggester):
-        raise SuggestionError(f"conditional parameters need an Optuna-backed algorithm; {algorithm.name} "
-                              "samples a fixed space")
-    return DefineByRunSuggester.conditional(base, conditions)
 
 
 def extension_notes(exp: Experiment) -> list[str]:
     """One line per extension in use, for the run's progress output."""
     notes = []
     try:
-        conditions, _ = parse_conditions(exp.annotations, exp.parameters)
+        found = experiment_extensions(exp)
+        conditions, objectives = found.conditions, found.objectives
     except Exception:  # reported as errors elsewhere
-        conditions = None
-    objectives, _ = parse_objectives(exp.annotations, exp.metric_names, exp.objective.type)
+        conditions = objectives = None
     if conditions is not None:
         notes.append(f"kubetune.io/conditions: {len(conditions.conditions)} conditional parameter(s) sampled "
                      "define-by-run; inactive ones get their neutral value (Katib would sample them all)")

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Sequence
 from kubetune.gocompat.strconv import go_parse_float
 from kubetune.results import MINIMIZE, check_objective_type, is_better
 
-from .metrics.report import UNAVAILABLE, MetricLog, katib_time_ns
+from .metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, katib_time_ns
 
 STRATEGIES = ("min", "max", "latest")
 
@@ -54,26 +54,80 @@ def observation(logs: Iterable[MetricLog], metric_names: Sequence[str]) -> Obser
     * latest: the value with the greatest (microsecond) timestamp, the later row on ties; any
       text, including "unavailable" or "".
     """
-    result = {name: {"min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE} for name in metric_names}
-    bounds: dict[str, tuple[float, float]] = {}  # the floats of the stored min / max texts
-    latest_time: dict[str, int] = {}
-    for micros, log in _db_rows(log for log in logs if log.name in result):
-        metric = result[log.name]
-        number = go_parse_float(log.value)
+    builder = ObservationBuilder(metric_names)
+    for log in logs:
+        builder.add(log.name, log.value, log.timestamp)
+    return builder.observation()
+
+
+ZERO_MICROS = katib_time_ns(ZERO_TIME) // 1000
+
+
+class _Metric:
+    """One metric's running min / max / latest; positions are (microseconds, report index)."""
+
+    __slots__ = ("first_micros", "first_text", "first_nan", "min", "min_micros", "min_text",
+                 "max", "max_micros", "max_text", "latest_micros", "latest_text")
+
+    def __init__(self) -> None:
+        self.first_micros = self.min = self.max = self.latest_micros = None
+        self.first_text = self.min_text = self.max_text = self.latest_text = UNAVAILABLE
+        self.first_nan = False
+        self.min_micros = self.max_micros = 0
+
+    def result(self) -> dict[str, str]:
+        if self.first_nan:  # Go: NaN as the first number in DB order sticks as min and max
+            return {"min": self.first_text, "max": self.first_text, "latest": self.latest_text}
+        return {"min": self.min_text, "max": self.max_text, "latest": self.latest_text}
+
+
+class ObservationBuilder:
+    """`observation` computed as the logs arrive, in report order, in O(metrics) memory: what
+    Katib computes from the DB rows in time order, without keeping or sorting the rows.
+
+    In DB order (time, then report order) the first number sets min and max and later ones
+    replace them only when strictly smaller / greater; so min is the smallest non-NaN number
+    (on ties the earliest in DB order), max likewise, unless the first number in DB order is NaN,
+    which then stays both (NaN compares false). latest: the greatest time, the later row on ties.
+    """
+
+    def __init__(self, metric_names: Sequence[str]):
+        self.names = list(metric_names)
+        self._metrics = {name: _Metric() for name in self.names}
+        self._last_timestamp = ZERO_TIME
+        self._last_micros = ZERO_MICROS
+
+    def micros(self, timestamp: str) -> int:
+        """The DB's microsecond time of a timestamp (MetricsCollectionError if Katib's DB rejects it)."""
+        if timestamp == self._last_timestamp:
+            return self._last_micros
+        micros = ZERO_MICROS if timestamp == ZERO_TIME else katib_time_ns(timestamp) // 1000
+        self._last_timestamp, self._last_micros = timestamp, micros
+        return micros
+
+    def add(self, name: str, value: str, timestamp: str) -> None:
+        m = self._metrics.get(name)
+        if m is None:
+            return
+        micros = self.micros(timestamp)
+        number = go_parse_float(value)
         if number is not None:
-            if log.name not in bounds:
-                metric["min"] = metric["max"] = log.value
-                bounds[log.name] = (number, number)
-            elif number < bounds[log.name][0]:
-                metric["min"] = log.value
-                bounds[log.name] = (number, bounds[log.name][1])
-            elif number > bounds[log.name][1]:
-                metric["max"] = log.value
-                bounds[log.name] = (bounds[log.name][0], number)
-        if log.name not in latest_time or not latest_time[log.name] > micros:
-            latest_time[log.name] = micros
-            metric["latest"] = log.value
-    return result
+            if m.first_micros is None or micros < m.first_micros:
+                m.first_micros, m.first_text, m.first_nan = micros, value, number != number
+            if number == number:  # NaN never replaces a bound
+                if m.min is None or number < m.min or (number == m.min and micros < m.min_micros):
+                    m.min, m.min_micros, m.min_text = number, micros, value
+                if m.max is None or number > m.max or (number == m.max and micros < m.max_micros):
+                    m.max, m.max_micros, m.max_text = number, micros, value
+        if m.latest_micros is None or micros >= m.latest_micros:
+            m.latest_micros, m.latest_text = micros, value
+
+    def seen(self, name: str) -> bool:
+        """Whether any log of `name` (one of metric_names) was added."""
+        return self._metrics[name].latest_micros is not None
+
+    def observation(self) -> Observation:
+        return {name: m.result() for name, m in self._metrics.items()}
 
 
 def has_observation(obs: Mapping[str, Mapping[str, str]], objective_name: str) -> bool:

@@ -83,6 +83,23 @@ class _Process:
         threading.Thread(target=escalate, daemon=True).start()
 
 
+def stop_all(handles: list, reason: str = "Killed") -> None:
+    """Kill every trial and wait until its process group is gone (SIGKILL after the grace period):
+    when the engine stops on an error, no trial process outlives it."""
+    for handle in handles:
+        handle.kill(reason)
+    deadline = time.monotonic() + KILL_GRACE_SECONDS
+    for pid in [getattr(h, "pid", None) for h in handles]:
+        try:
+            while pid and time.monotonic() < deadline:
+                os.killpg(pid, 0)
+                time.sleep(0.05)
+            if pid:
+                os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)  # the trial is a session leader: take its children too
@@ -108,11 +125,11 @@ class SubprocessLauncher:
                 spec.argv, env=env, cwd=spec.cwd, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: a NUL byte in an argument or env value
             log.write(f"kubetune: cannot start {spec.argv[0]!r}: {e}\n".encode())
             log.close()
             sink.close()
-            events.put(Exited(trial, 127, f"StartError: {e.strerror or e}"))
+            events.put(Exited(trial, 127, f"StartError: {getattr(e, 'strerror', None) or e}"))
             return _Process(trial, _Finished(), events, None)
         handle = _Process(trial, proc, events, spec.timeout)
         threading.Thread(target=_pump, args=(handle, log, sink), daemon=True, name=f"trial-{trial}").start()

@@ -2,9 +2,12 @@
 
 Katib substitutes `${trialParameters.<name>}` by plain text replacement on the inline trialSpec
 serialised as JSON (or on the raw YAML text of a ConfigMap template), then sets the workload's
-metadata.name/namespace to the trial's (katib-semantics 6.2). We do the same, with one deliberate
-difference: values are JSON-escaped before they are spliced in, so a value holding `"`, `\\` or a
-newline arrives verbatim instead of breaking the JSON (Katib would fail the trial).
+metadata.name/namespace to the trial's (katib-semantics 6.2). We do the same, with two deliberate
+differences: values are JSON-escaped before they are spliced into the JSON, so a value holding `"`,
+`\\` or a newline arrives verbatim instead of breaking the JSON (Katib would fail the trial); and
+every placeholder is replaced in one pass, so a value that itself holds a placeholder arrives
+verbatim (Katib's result depends on Go's map order). A ConfigMap template (its text read from a
+local file: kubetune.experiment.configmaps) gets Katib's raw replacement into the YAML text.
 """
 from __future__ import annotations
 
@@ -12,6 +15,10 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+
+import yaml
+
+from kubetune.experiment.configmaps import TEMPLATE_TEXT_KEY
 
 # Katib's trial-name alphabet (pkg/controller.v1beta1/experiment/suggestion: rand.String of k8s utilrand).
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -33,10 +40,23 @@ def template_workload(trial_template: dict) -> dict | str:
     """The unsubstituted workload: the inline trialSpec (dict) or a ConfigMap template's YAML text."""
     if "trialSpec" in trial_template:
         return trial_template["trialSpec"]
+    if isinstance(trial_template.get(TEMPLATE_TEXT_KEY), str):
+        return trial_template[TEMPLATE_TEXT_KEY]
     raise TemplateError(
-        "spec.trialTemplate.configMap: a ConfigMap template lives on the cluster and cannot be read "
-        "locally; inline it as spec.trialTemplate.trialSpec to run this Experiment with `kubetune run`"
+        "spec.trialTemplate.configMap: a ConfigMap template lives on the cluster; give its ConfigMap "
+        "(`--configmap FILE`, e.g. Katib's trial-templates.yaml) or inline it as spec.trialTemplate.trialSpec"
     )
+
+
+def _yaml_workload(text: str, what: str) -> dict:
+    """A ConfigMap template's text as an object (Katib: ConvertStringToUnstructured)."""
+    try:
+        workload = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as e:
+        raise TemplateError(f"spec.trialTemplate.configMap: {what} is not valid YAML: {e}") from None
+    if not isinstance(workload, dict):
+        raise TemplateError(f"spec.trialTemplate.configMap: {what} is not a Kubernetes object")
+    return workload
 
 
 def resolve_trial_parameters(
@@ -44,6 +64,8 @@ def resolve_trial_parameters(
 ) -> dict[str, str]:
     """trialParameter name -> value for this trial (katib-semantics 6.2)."""
     workload = template_workload(trial_template)
+    if isinstance(workload, str):
+        workload = _yaml_workload(workload, "the template")
     meta = workload.get("metadata") or {}
     values: dict[str, str] = {}
     consumed: set[str] = set()
@@ -86,13 +108,26 @@ def resolve_trial_parameters(
     return values
 
 
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Every `${trialParameters.<name>}` of `text` replaced by its value in ONE pass: a value that
+    itself holds a placeholder arrives verbatim. (Katib replaces name after name while iterating a
+    Go map, so there such a value is expanded or not depending on the map's order.)"""
+    if not values:
+        return text
+    table = {"${trialParameters.%s}" % name: value for name, value in values.items()}
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(table, key=len, reverse=True)))
+    return pattern.sub(lambda m: table[m.group(0)], text)
+
+
 def render_workload(trial_template: dict, assignments: dict[str, str], trial_name: str, namespace: str) -> dict:
     """The substituted workload object for one trial."""
     values = resolve_trial_parameters(trial_template, assignments, trial_name, namespace)
-    text = json.dumps(template_workload(trial_template))
-    for name, value in values.items():
-        text = text.replace("${trialParameters.%s}" % name, json.dumps(value)[1:-1])
-    workload = json.loads(text)
+    source = template_workload(trial_template)
+    if isinstance(source, str):  # Katib's raw replacement into the YAML text
+        workload = _yaml_workload(substitute(source, values), f"the template for trial {trial_name}")
+    else:
+        workload = json.loads(substitute(json.dumps(source),
+                                         {name: json.dumps(value)[1:-1] for name, value in values.items()}))
     workload.setdefault("metadata", {})
     workload["metadata"]["name"] = trial_name
     workload["metadata"]["namespace"] = namespace

@@ -15,7 +15,8 @@ KATIB_ALGORITHMS = ("random", "tpe", "grid", "multivariate-tpe", "cmaes", "sobol
                     "hyperband", "pbt", "enas", "darts")
 KATIB_EARLY_STOPPING = ("medianstop",)
 # kubetune's own (kubetune.experiment.extensions): a Katib cluster rejects them.
-KUBETUNE_ALGORITHMS = ("fixed-product",)
+KUBETUNE_ALGORITHMS = ("fixed-product", "asha", "bohb")
+KUBETUNE_EARLY_STOPPING = ("percentile", "successivehalving", "patience")
 
 _added_algorithms: set[str] = set()
 _added_early_stopping: set[str] = set()
@@ -41,4 +42,4 @@ def known_algorithms() -> list[str]:
 
 
 def known_early_stopping() -> list[str]:
-    return sorted(set(KATIB_EARLY_STOPPING) | _added_early_stopping)
+    return sorted(set(KATIB_EARLY_STOPPING) | set(KUBETUNE_EARLY_STOPPING) | _added_early_stopping)

@@ -22,6 +22,7 @@ from .types import Experiment
 from .space import Parameter, check_parameter
 from .template import (
     NEAR_MISS_RE,
+    PLACEHOLDER_RE,
     containers,
     meta_reference_parts,
     template_text,
@@ -127,10 +128,11 @@ def _meta_references(exp: Experiment, spec: dict) -> list[Problem]:
 def _workload(exp: Experiment, spec: dict) -> list[Problem]:
     problems = []
     tt = _d(spec.get("trialTemplate"))
-    if tt.get("configMap") is not None:
+    if tt.get("configMap") is not None and exp.config_map_template is None:
         problems.append(warning(f"{T}.configMap", "the template lives in a ConfigMap on the cluster: kubetune "
                                 "cannot check its placeholders and `kubetune run` cannot read it",
-                                "inline it as spec.trialTemplate.trialSpec"))
+                                "give its ConfigMap with --configmap FILE, or inline it as "
+                                "spec.trialTemplate.trialSpec"))
     ts = _trial_spec(spec)
     if ts is None:
         return problems
@@ -359,7 +361,8 @@ def _additional_metric_directions(exp: Experiment, spec: dict) -> list[Problem]:
 
 
 def _values_that_break_json(spec: dict) -> list[Problem]:
-    """Katib substitutes values as raw text into the JSON template: a quote or backslash breaks it."""
+    """Katib substitutes values as raw text into the JSON template: a quote or backslash breaks it;
+    a value holding a placeholder is expanded or not depending on Go's map order."""
     problems = []
     for i, raw in enumerate(_l(spec.get("parameters"))):
         for j, value in enumerate(_l(dig(raw, "feasibleSpace", "list"))):
@@ -368,4 +371,10 @@ def _values_that_break_json(spec: dict) -> list[Problem]:
                                         f"{show(value)} contains a quote or backslash: Katib pastes values into "
                                         "the JSON template unescaped and the trial cannot be created",
                                         "use plain values (names, numbers)"))
+            if isinstance(value, str) and PLACEHOLDER_RE.search(value):
+                problems.append(warning(f"spec.parameters[{i}].feasibleSpace.list[{j}]",
+                                        f"{show(value)} contains a placeholder: Katib replaces placeholders one "
+                                        "trialParameter at a time in Go map order (random), so on a cluster the "
+                                        "trial gets it verbatim or expanded at random; kubetune run passes it "
+                                        "verbatim", "use values without ${trialParameters.*}"))
     return problems

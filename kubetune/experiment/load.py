@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .configmaps import ConfigMaps, config_map_template
 from .decode import decode_experiment
 from .defaults import apply_defaults
 from .errors import Problem, SpecError, error, kind_of
@@ -74,11 +75,13 @@ def load_documents(source: str | Path) -> list[tuple[dict, str]]:
     return out
 
 
-def load_experiments(source: str | Path, *, service_checks: ServiceChecks | None = None) -> list[Experiment]:
-    """Every `kind: Experiment` document of a file/text (other kinds are skipped)."""
+def load_experiments(source: str | Path, *, service_checks: ServiceChecks | None = None,
+                     config_maps: ConfigMaps | None = None) -> list[Experiment]:
+    """Every `kind: Experiment` document of a file/text (other kinds are skipped). `config_maps`:
+    the ConfigMaps that ConfigMap trial templates are read from (kubetune.experiment.configmaps)."""
     documents = load_documents(source)
-    experiments = [experiment_from_dict(doc, label, service_checks=service_checks) for doc, label in documents
-                   if doc.get("kind") == "Experiment"]
+    experiments = [experiment_from_dict(doc, label, service_checks=service_checks, config_maps=config_maps)
+                   for doc, label in documents if doc.get("kind") == "Experiment"]
     if not experiments:
         name = str(source) if _is_file(source) else "<text>"
         kinds = sorted({str(d.get("kind")) for d, _ in documents})
@@ -94,8 +97,8 @@ def load_experiment(source: str | Path, *, service_checks: ServiceChecks | None 
     return load_experiments(source, service_checks=service_checks)[0]
 
 
-def experiment_from_dict(d: dict, source: str = "<dict>", *,
-                         service_checks: ServiceChecks | None = None) -> Experiment:
+def experiment_from_dict(d: dict, source: str = "<dict>", *, service_checks: ServiceChecks | None = None,
+                         config_maps: ConfigMaps | None = None) -> Experiment:
     """Decode, default, validate (and run `service_checks` on) and type one Experiment document;
     SpecError on any error."""
     if not isinstance(d, dict):
@@ -112,14 +115,16 @@ def experiment_from_dict(d: dict, source: str = "<dict>", *,
     metadata = defaulted.get("metadata") or {}
     name = metadata.get("name") or ""
     namespace = metadata.get("namespace") or "default"
-    errors = validate(defaulted["spec"], name, namespace)
+    errors = validate(defaulted["spec"], name, namespace, config_maps)
     if service_checks is not None:
         errors += service_checks(defaulted["spec"])
     if errors:
         raise SpecError(errors + warnings, source)
     model = _build_model(defaulted, source, warnings)
+    config_map = (defaulted["spec"].get("trialTemplate") or {}).get("configMap")
+    text = config_map_template(config_map, config_maps)[0] if config_map and config_maps else None
     return Experiment(name=name, namespace=namespace, raw=copy.deepcopy(d), spec=defaulted["spec"],
-                      model=model, source=source, load_warnings=warnings)
+                      model=model, source=source, load_warnings=warnings, config_map_template=text)
 
 
 def _build_model(document: dict, source: str, warnings: list[Problem]) -> Any:

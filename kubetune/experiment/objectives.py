@@ -30,7 +30,7 @@ POPULATION_PATH = f"metadata.annotations[{POPULATION_ANNOTATION}]"
 DIRECTIONS = ("minimize", "maximize")
 DEFAULT_POPULATION = 50  # Optuna's NSGAIISampler default
 # The Experiment's algorithm is replaced locally by NSGA-II; these would lose their meaning.
-NOT_WITH_OBJECTIVES = ("fixed-product", "hyperband", "pbt", "enas", "darts")
+NOT_WITH_OBJECTIVES = ("fixed-product", "hyperband", "asha", "bohb", "pbt", "enas", "darts")
 
 
 @dataclass(frozen=True)

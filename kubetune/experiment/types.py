@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .configmaps import TEMPLATE_TEXT_KEY
 from .errors import Problem
 from .space import Parameter, parse_parameters
 
@@ -46,6 +47,7 @@ class Experiment:
     model: Any = None
     source: str = "<dict>"
     load_warnings: list[Problem] = field(default_factory=list)
+    config_map_template: str | None = None  # a ConfigMap template's text, read from a local file
 
     @property
     def metadata(self) -> dict:
@@ -114,7 +116,12 @@ class Experiment:
 
     @property
     def trial_template(self) -> dict:
-        return self.spec.get("trialTemplate") or {}
+        """spec.trialTemplate; with a ConfigMap template read locally, its text under
+        TEMPLATE_TEXT_KEY (what kubetune.engine.template renders)."""
+        template = self.spec.get("trialTemplate") or {}
+        if self.config_map_template is None:
+            return template
+        return {**template, TEMPLATE_TEXT_KEY: self.config_map_template}
 
     @property
     def resume_policy(self) -> str:

@@ -4,7 +4,8 @@ The algorithm names are looked up in katib-config (katib_config); what each algo
 then says about its settings (stage B, 2.2) is kubetune.algorithms (`check`).
 
 Rules that need the cluster are not checked: the namespace label, a leftover FromVolume PV,
-the update rules (we validate a new object), and ConfigMap templates (not readable here).
+the update rules (we validate a new object), and ConfigMap templates unless their ConfigMap is
+given (`config_maps`, read from local files: kubetune.experiment.configmaps).
 """
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import json
 import re
 from typing import Any
 
+import yaml
+
 from kubetune.gocompat.re2 import go_compile_error
 
 from .access import as_dict as _d
 from .access import as_list as _l
 from .access import as_str as _s
+from .configmaps import ConfigMaps, config_map_template
 from .decode import INT64, Options, decode
 from .errors import Problem, did_you_mean, error, show
 from .katib_config import known_algorithms, known_early_stopping
@@ -44,10 +48,12 @@ TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")  # Katib's own check, on the patt
 T = "spec.trialTemplate"
 
 
-def validate(spec: dict, name: str, namespace: str = "default") -> list[Problem]:
+def validate(spec: dict, name: str, namespace: str = "default", config_maps: ConfigMaps | None = None
+             ) -> list[Problem]:
     """Every admission rule Katib applies to a new Experiment.
 
-    `spec` must already carry Katib's defaults (apply_defaults). Returns errors only.
+    `spec` must already carry Katib's defaults (apply_defaults). Returns errors only. A ConfigMap
+    template is checked when `config_maps` holds its ConfigMap.
     """
     spec = _d(spec)
     problems: list[Problem] = []
@@ -60,7 +66,7 @@ def validate(spec: dict, name: str, namespace: str = "default") -> list[Problem]
     if spec.get("resumePolicy") is not None and spec.get("resumePolicy") not in RESUME_POLICIES:
         problems.append(error("spec.resumePolicy", f"invalid ResumePolicyType {show(spec.get('resumePolicy'))}",
                               "use Never, LongRunning or FromVolume"))
-    problems += _check_trial_template(spec)
+    problems += _check_trial_template(spec, config_maps)
     problems += _check_parameters(spec)
     problems += _check_metrics_collector(spec)
     return problems
@@ -165,7 +171,7 @@ def _check_early_stopping(spec: dict) -> list[Problem]:
 # trial template, rules 1-18
 
 
-def _check_trial_template(spec: dict) -> list[Problem]:
+def _check_trial_template(spec: dict, config_maps: ConfigMaps | None = None) -> list[Problem]:
     tt = spec.get("trialTemplate")
     if not isinstance(tt, dict):
         return [error(T, "required field is missing", "describe the workload each trial runs")]
@@ -194,7 +200,15 @@ def _check_trial_template(spec: dict) -> list[Problem]:
         if not all(_s(cm.get(k)) for k in ("configMapName", "configMapNamespace", "templatePath")):
             return problems + [error(f"{T}.configMap", "configMapName, configMapNamespace and templatePath "
                                                        "must be specified")]
-    text = template_text(trial_spec) if isinstance(trial_spec, dict) else None
+        if config_maps is not None:  # Katib's GetTrialTemplate: the raw string data[templatePath]
+            text, missing = config_map_template(cm, config_maps)
+            if missing:
+                return problems + missing
+    if trial_spec is not None:
+        text = template_text(trial_spec) if isinstance(trial_spec, dict) else None
+    elif config_maps is None:
+        text = None
+    where = f"{T}.trialSpec" if trial_spec is not None else f"{T}.configMap"
     if trial_spec is not None and text is None:
         return problems + [error(f"{T}.trialSpec", f"unable to parse spec.trialTemplate: found "
                                                     f"{show(trial_spec)}, must be a mapping")]
@@ -228,45 +242,45 @@ def _check_trial_template(spec: dict) -> list[Problem]:
                                   did_you_mean(ref, sorted(n for n in parameter_names if n))
                                   or "reference a parameter name or ${trialSpec.Name}-style metadata"))
         if text is None:
-            continue  # ConfigMap template: not readable here
+            continue  # ConfigMap template: not given
         placeholder = PLACEHOLDER.format(name)
         if placeholder not in text:
             problems.append(error(f"{path}.name", f"parameter name {show(name)} not found in "
                                                   "spec.trialTemplate",
-                                  f"use {placeholder} in the trialSpec (e.g. in the container args) or remove "
-                                  "this trialParameter"))
+                                  f"use {placeholder} in the {'trialSpec' if trial_spec is not None else 'template'}"
+                                  " (e.g. in the container args) or remove this trialParameter"))
             return problems  # Katib returns here
         text = text.replace(placeholder, DUMMY_VALUE)
     if text is None:
         return problems
     leftover = PLACEHOLDER_RE.findall(text)
     if leftover:
-        problems.append(error(f"{T}.trialSpec", f"parameters {', '.join(sorted(set(leftover)))} in "
+        problems.append(error(where, f"parameters {', '.join(sorted(set(leftover)))} in "
                                                 "spec.trialTemplate not found in spec.trialParameters",
                               "declare them in spec.trialTemplate.trialParameters"))
-    try:
-        run_spec = json.loads(text)
-    except ValueError:
+    try:  # Katib's YAMLOrJSONDecoder: the inline trialSpec is JSON, a ConfigMap's template YAML
+        run_spec = json.loads(text) if trial_spec is not None else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError, RecursionError):
         run_spec = None
     if not isinstance(run_spec, dict):
-        return problems + [error(f"{T}.trialSpec", "unable to convert spec.trialTemplate to unstructured")]
+        return problems + [error(where, "unable to convert spec.trialTemplate to unstructured")]
     meta = _d(run_spec.get("metadata"))
     for key in ("name", "namespace"):
         if meta.get(key) not in (None, ""):
-            problems.append(error(f"{T}.trialSpec.metadata.{key}", "metadata.name and metadata.namespace in "
+            problems.append(error(f"{where}.metadata.{key}", "metadata.name and metadata.namespace in "
                                                                    "spec.trialTemplate must be omitted",
                                   "Katib names the workload after the trial and puts it in the Experiment's "
                                   "namespace"))
     api_version, kind = run_spec.get("apiVersion"), run_spec.get("kind")
     if not _s(api_version) or not _s(kind):
-        problems.append(error(f"{T}.trialSpec.{'apiVersion' if not _s(api_version) else 'kind'}",
+        problems.append(error(f"{where}.{'apiVersion' if not _s(api_version) else 'kind'}",
                               "APIVersion and Kind in spec.trialTemplate must be specified"))
     if api_version == "batch/v1" and kind == "Job":
-        problems += check_job(trial_spec)
+        problems += check_job(trial_spec if trial_spec is not None else run_spec, where)
     return problems
 
 
-def check_job(trial_spec: dict) -> list[Problem]:
+def check_job(trial_spec: dict, where: str = f"{T}.trialSpec") -> list[Problem]:
     """Rule 18: a batch/v1 Job must survive Katib's strict round trip through the Go Job type."""
     from .job_schema import Job
 
@@ -274,7 +288,7 @@ def check_job(trial_spec: dict) -> list[Problem]:
                       unknown_note="Katib converts a batch/v1 Job strictly and rejects fields a Job does not have",
                       reject_null=True, reject_empty_collections=True,
                       skip_paths=(".resources.limits", ".resources.requests"))
-    _, problems = decode(trial_spec, Job, f"{T}.trialSpec", options)
+    _, problems = decode(trial_spec, Job, where, options)
     return problems
 
 
@@ -313,9 +327,8 @@ def _check_parameters(spec: dict) -> list[Problem]:
                 problems.append(error(f"{path}.feasibleSpace.list", f"feasibleSpace.list is not supported for "
                                                                     f"parameterType: {ptype}",
                                       "use min/max (and step), or make it categorical"))
-            if not space.get("min") or not space.get("max"):
-                which = "min" if not space.get("min") else "max"
-                problems.append(error(f"{path}.feasibleSpace.{which}", f"feasibleSpace.max or feasibleSpace.min "
+            if not space.get("min") or not space.get("max"):  # Katib names .max whichever is missing
+                problems.append(error(f"{path}.feasibleSpace.max", f"feasibleSpace.max or feasibleSpace.min "
                                       f"must be specified for parameterType: {ptype}"))
         elif ptype in ("categorical", "discrete"):
             if any(space.get(k) for k in ("min", "max", "step")):
@@ -324,7 +337,18 @@ def _check_parameters(spec: dict) -> list[Problem]:
                                       "list the values instead: list: [...]"))
         if len(problems) == before:  # then what the suggestion services need (numbers that parse, ...)
             problems += check_parameter(param, path)[1]
+        problems += _unpassable_values(param, path)
     return problems
+
+
+def _unpassable_values(param: dict, path: str) -> list[Problem]:
+    """kubetune's rule: a value with a NUL byte reaches no trial (execve takes C strings, so no
+    argv element or env value can hold one): every trial drawing it fails to start."""
+    return [error(f"{path}.feasibleSpace.list[{j}]", f"parameter {show(param.get('name'))}: value {show(value)} "
+                  "contains a NUL byte, which no process argument or environment variable can carry (every "
+                  "trial given it fails to start)", "remove the NUL byte (\\0) from the value")
+            for j, value in enumerate(_l(_d(param.get("feasibleSpace")).get("list")))
+            if isinstance(value, str) and "\0" in value]
 
 
 # ---------------------------------------------------------------------------------------------

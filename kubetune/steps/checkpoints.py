@@ -1,6 +1,7 @@
 """Where a trial left its checkpoint: render the trial's command from its Experiment (the stored spec
 of a local run, or the Experiment object on the cluster), find the trainer's output flag, and map
-container paths to local ones the way `kubetune run` did (--set-path; emptyDir -> the trial's
+container paths to local ones the way `kubetune run` did (the path mappings and image entrypoints it
+ran with, remembered in the experiment's state, overridden by --set-path; emptyDir -> the trial's
 folder; for experiments the pipeline ran, its empty stand-ins for the claims)."""
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ def local_checkpoint(workdir: str, name: str, *, trial: str | None = None,
         raise CheckpointNotFound(str(e)) from None
     try:
         exp, trials = state.experiment(), state.trials()
+        ran_with = state.run_setting("local_overrides") or {}  # the last `kubetune run`'s --set-path & co.
     finally:
         state.close()
     objective = exp["spec"].get("objective") or {}
@@ -87,7 +89,7 @@ def local_checkpoint(workdir: str, name: str, *, trial: str | None = None,
     row = _pick(trials, objective_type, trial, name)
     pc = _primary(exp["spec"], row, exp["namespace"])
     trial_dir = exp_dir / "trials" / row.name
-    paths = dict(set_paths or {})
+    paths = {**(ran_with.get("paths") or {}), **(set_paths or {})}
     claims = {v.get("name") for v in pc.pod_spec.get("volumes") or [] if "persistentVolumeClaim" in v}
     for mount in pc.container.get("volumeMounts") or []:  # what the pipeline's local search mapped them to
         stand_in = exp_dir / "volumes" / str(mount.get("name"))
@@ -96,7 +98,10 @@ def local_checkpoint(workdir: str, name: str, *, trial: str | None = None,
     from kubetune.engine.template import TemplateError
 
     try:
-        launch = local_launch(pc, LocalOverrides(paths=paths), trial_dir, row.name, exp["namespace"])
+        # env values do not move the checkpoint: a Secret-sourced one needs no value here
+        env = {str(v.get("name")): "" for v in pc.container.get("env") or [] if "valueFrom" in v}
+        launch = local_launch(pc, LocalOverrides(paths=paths, env=env, images=ran_with.get("images") or {}),
+                              trial_dir, row.name, exp["namespace"])
     except TemplateError as e:
         raise CheckpointNotFound(f"trial {row.name}: {e}") from None
     out = out_dir_of(launch.argv)

@@ -4,13 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubetune.numbers import human, signed
+
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    """A cell: numbers (and numeric assignment strings) with a few significant digits."""
+    return human(value).replace("|", "\\|")
+
+
+def confusion_summary(classes: list[str], matrix: list[list[float]], top: int = 3) -> str:
+    """One line about a confusion matrix: how much is on the diagonal, and the most frequent
+    confusions ("3 -> 8: 4 images"), so nobody has to read a 10x10 grid to see what goes wrong."""
+    total = sum(sum(row) for row in matrix)
+    right = sum(matrix[i][i] for i in range(min(len(matrix), len(classes))))
+    mistakes = sorted(((matrix[i][j], classes[i], classes[j]) for i in range(len(matrix))
+                       for j in range(len(matrix[i])) if i != j and matrix[i][j]), key=lambda m: -m[0])
+    text = f"{int(right)} of {int(total)} test images right ({human(right / total if total else 0.0)})"
+    if mistakes:
+        text += "; most confused: " + ", ".join(f"{t} -> {p} ({int(n)}x)" for n, t, p in mistakes[:top])
+    return text
+
+
+def ensemble_lines(ensemble: dict) -> list[str]:
+    """Like with like, on the test split: the best trial (by validation) against the ensemble."""
+    best = ensemble["best_member"]
+    first = (ensemble.get("members") or [{}])[0]
+    gain = ensemble["gain"]
+    lines = []
+    if first.get("name"):
+        lines.append(f"test accuracy of the chosen trial {first['name']}: {human(first['accuracy'])}")
+    lines.append(f"test accuracy of the ensemble ({ensemble['method']} voting, {len(ensemble['members'])} members): "
+                 f"{human(ensemble['accuracy'])}, {signed(gain['accuracy'])} over its best member {best['name']} "
+                 f"({human(best['accuracy'])}); macro F1 {human(ensemble['macro_f1'])} ({signed(gain['macro_f1'])})")
+    return lines
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -38,8 +64,9 @@ def leaderboard_markdown(search: dict, model: dict | None, ensemble: dict | None
                    + (f", {len(dataset['skipped'])} unreadable images skipped" if dataset.get("skipped") else "") + ".")
     out.append("")
     if best:
-        out.append(f"**Chosen model:** trial `{best['name']}`, {metric} = {_fmt(best['objective'])}"
-                   + (" (" + ", ".join(f"{k}={v}" for k, v in best["params"].items()) + ")" if best["params"] else ""))
+        out.append(f"**Chosen model:** trial `{best['name']}`, validation {metric} = {_fmt(best['objective'])}"
+                   + (" (" + ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items()) + ")"
+                      if best["params"] else ""))
     if model:
         files = model.get("files")
         count = f"{int(files)} files" if isinstance(files, (int, float)) else "files"
@@ -61,11 +88,10 @@ def leaderboard_markdown(search: dict, model: dict | None, ensemble: dict | None
         rows += [[f"**ensemble ({name})**", None, v["accuracy"], v["macro_f1"]]
                  for name, v in ensemble["by_method"].items()]
         out += _table(["model", f"validation {metric}", "test accuracy", "test macro F1"], rows)
-        gain = ensemble["gain"]
-        out += ["", f"Ensemble vs best member ({ensemble['best_member']['name']}): accuracy {gain['accuracy']:+.4f}, "
-                    f"macro F1 {gain['macro_f1']:+.4f}.", "", "### Confusion matrix (rows: true class, columns: "
-                    "predicted)", ""]
         classes = ensemble["classes"]
+        out += [""] + [f"- {line}" for line in ensemble_lines(ensemble)]
+        out += [f"- {confusion_summary(classes, ensemble['confusion_matrix'])}"]
+        out += ["", "### Confusion matrix (rows: true class, columns: predicted)", ""]
         out += _table(["true \\ predicted", *classes],
                       [[c, *row] for c, row in zip(classes, ensemble["confusion_matrix"])])
     return "\n".join(out) + "\n"

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from kubetune.engine.failures import reason as failure_reason
+from kubetune.numbers import human, human_assignments
 from kubetune.results import Counts, TrialRow, ranked
 from kubetune.steps import say as say_line
 from kubetune.steps.experiment import trial_checkpoint
@@ -169,12 +171,11 @@ class _LogReporter:
         self.say, self.objective = say, objective
 
     def started(self, trial) -> None:
-        self.say(f"start    {trial.name}  " + " ".join(f"{k}={v}" for k, v in trial.assignments.items()))
+        self.say(f"start    {trial.name}  " + human_assignments(trial.assignments))
 
     def finished(self, trial) -> None:
-        value = f"  {self.objective}={trial.objective:.4g}" if trial.objective is not None else ""
-        detail = (trial.message or trial.reason or "").splitlines()
-        why = f"  ({detail[0]})" if trial.state != "Succeeded" and detail else ""
+        value = f"  {self.objective}={human(trial.objective)}" if trial.objective is not None else ""
+        why = f"  ({failure_reason(trial)})" if trial.state != "Succeeded" and failure_reason(trial) else ""
         self.say(f"{trial.state.lower():<8} {trial.name}{value}{why}")
 
     def resumed(self, reset: list[str], kept: int) -> None:

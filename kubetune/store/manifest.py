@@ -16,6 +16,9 @@ from typing import Any, BinaryIO
 from kubetune.store.errors import ChecksumMismatch, ManifestError, StoreError
 
 MANIFEST_NAME = "MANIFEST.json"
+# Written by an S3 overwrite before the old manifest goes: the old version's objects, so that a retry
+# after an interruption still removes the ones the new version does not have.
+REPLACING_NAME = "MANIFEST.replacing.json"
 MANIFEST_FORMAT = "kubetune-manifest/1"
 CHUNK = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -124,7 +127,7 @@ def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
 
 def scan_directory(local_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Relative POSIX path -> file for every regular file under local_dir (symlinks to files followed),
-    except a top-level MANIFEST.json (it is rewritten on publish)."""
+    except a top-level MANIFEST.json and MANIFEST.replacing.json (the store's own)."""
     root = Path(local_dir)
     if not root.is_dir():
         raise StoreError(f"cannot publish {root}: not a directory")
@@ -134,7 +137,7 @@ def scan_directory(local_dir: str | os.PathLike[str]) -> dict[str, Path]:
         for name in sorted(filenames):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
-            if rel == MANIFEST_NAME:
+            if rel in (MANIFEST_NAME, REPLACING_NAME):
                 continue
             if not full.is_file():
                 raise StoreError(f"cannot publish {full}: not a regular file (broken link, socket or device)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -19,7 +20,8 @@ from kubetune.store.base import ProgressCallback, PublishProgress, Store, clean_
 from kubetune.store.credentials import DEFAULT_REGION, parse_endpoint, resolve_s3_settings
 from kubetune.store.errors import (BucketMissing, NotPublished, StoreAccessDenied, StoreError, StoreUnreachable,
                                    TransientStoreError)
-from kubetune.store.manifest import CHUNK, MANIFEST_NAME, Manifest, build_manifest, scan_directory
+from kubetune.store.manifest import (CHUNK, MANIFEST_NAME, REPLACING_NAME, Manifest, build_manifest,
+                                     check_relative_path, scan_directory)
 from kubetune.store.retry import RetryOutcome, RetryPolicy, call_with_retries
 
 T = TypeVar("T")
@@ -276,9 +278,14 @@ class S3Store(Store):
         manifest_key = self._key(dest_prefix, MANIFEST_NAME)
         existing = self._manifest_or_none(dest_prefix)
         decision = self._decide(existing, manifest, overwrite, where)
+        replacing_key = self._key(dest_prefix, REPLACING_NAME)
+        pending = self._pending_removals(replacing_key)  # an interrupted overwrite's old objects
+        old = (set(existing.files) if existing is not None else set()) | pending
         if decision == "same":
+            self._remove_stale(dest_prefix, pending - set(manifest.files), replacing_key if pending else None)
             return existing  # type: ignore[return-value]
-        if decision == "replace":
+        if decision == "replace":  # the old version's objects are recorded before its manifest goes
+            self._put_bytes(replacing_key, json.dumps({"files": sorted(old)}).encode("utf-8"), "write replace record")
             self._remove(manifest_key)  # first: readers must not trust a prefix being rewritten
         for done, (rel, path) in enumerate(sorted(files.items()), start=1):
             entry, key = manifest.files[rel], self._key(dest_prefix, rel)
@@ -289,10 +296,35 @@ class S3Store(Store):
             if on_progress:
                 on_progress(PublishProgress(rel, done, len(files), skipped))
         self._put_bytes(manifest_key, manifest.to_json().encode("utf-8"), "write manifest")  # last
-        if existing is not None:
-            for stale in sorted(set(existing.files) - set(manifest.files)):
-                self._remove(self._key(dest_prefix, stale))
+        self._remove_stale(dest_prefix, old - set(manifest.files),
+                           replacing_key if decision == "replace" or pending else None)
         return manifest
+
+    def _pending_removals(self, replacing_key: str) -> set[str]:
+        """The objects an interrupted overwrite still has to remove (its replace record)."""
+        data = self._get_bytes(replacing_key, "read replace record")
+        if data is None:
+            return set()
+        try:
+            files = json.loads(data)["files"]
+        except (ValueError, KeyError, TypeError):
+            return set()  # not ours or damaged: remove nothing rather than guess
+        return {f for f in files if isinstance(f, str) and _safe_path(f)}
+
+    def _remove_stale(self, prefix: str, stale: set[str], replacing_key: str | None) -> None:
+        """Objects only an older version named; then the replace record (last: a retry redoes it)."""
+        for rel in sorted(stale):
+            self._remove(self._key(prefix, rel))
+        if replacing_key is not None:
+            self._remove(replacing_key)
+
+
+def _safe_path(rel: str) -> bool:
+    try:
+        check_relative_path(rel, "replace record")
+    except StoreError:
+        return False
+    return rel != REPLACING_NAME
 
 
 def _certifi_where() -> str | None:

@@ -46,6 +46,11 @@ CASES = [
      numeric_only() + [p_cat("cat", "a", "b")], 60, 4),
     ("hyperband", {"r_l": "9", "eta": "3", "resource_name": "epochs", "random_state": "1"},
      every_kind() + [p_int("epochs", 1, 9)], 22, 5),  # 22 = every trial of R=9, eta=3
+    # past 18 (= d + 1) results on one budget, both sample from the TPE model
+    ("asha", {"max_resource": "9", "resource_name": "epochs", "random_state": "1", "sampler": "tpe"},
+     every_kind() + [p_int("epochs", 1, 9)], 60, 4),
+    ("bohb", {"max_resource": "9", "resource_name": "epochs", "random_state": "1"},
+     every_kind() + [p_int("epochs", 1, 9)], 60, 4),
     ("grid", {"random_state": "2"},
      [p_int("a", 1, 5, 2), p_double("b", 0.0, 0.5, 0.1), p_cat("c", "x", "y"),
       p_int("d", 1, 64, 9, dist="logUniform"), p_double("e", 0.1, 0.35, 0.05, dist="normal")],
@@ -69,7 +74,7 @@ def test_suggestions_lie_in_the_feasible_space(algorithm, settings, parameters, 
 def test_every_registered_algorithm_is_covered():
     assert set(registered_algorithms()) == {
         "random", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization", "grid", "sobol",
-        "hyperband", "fixed-product",
+        "hyperband", "fixed-product", "asha", "bohb",
     }
 
 

@@ -188,3 +188,29 @@ def test_objective_type_is_checked():
         compute_rule([], "max")
     with pytest.raises(ValueError, match="objective type"):
         RuleEvaluator(Rule("a", 1.0, "less", 1), "")
+
+
+def test_only_the_first_start_step_values_are_read_and_must_be_numbers():
+    from kubetune.algorithms.earlystopping.medianstop import UnusableHistory
+
+    settings = MedianStopSettings(min_trials_required=2, start_step=2)
+    # a text after the first start_step values is never read (Katib slices before float())
+    assert compute_rule([[0.5, 0.7, "n/a"], [0.1, 0.3]], "maximize", settings).value == (0.6 + 0.2) / 2
+    with pytest.raises(UnusableHistory, match="'n/a' is not a number") as err:
+        compute_rule([[0.5, 0.7], [0.1, "n/a"]], "maximize", settings)
+    assert err.value.index == 1
+    # a long curve is read lazily: only start_step values are taken from it
+    endless = iter(lambda: 0.5, None)
+    assert compute_rule([endless, [0.5]], "maximize", settings).value == 0.5
+
+
+def test_engine_feeds_the_rule_in_db_order_like_objective_history():
+    """The engine's curve for a succeeded trial (objective_curves) is objective_history's order."""
+    from kubetune.engine.trialmetrics import objective_curves
+
+    logs = [MetricLog("accuracy", "0.9", "2026-01-01T00:00:02Z"), MetricLog("accuracy", "0.5"),
+            MetricLog("accuracy", "0.7", "2026-01-01T00:00:01Z")]
+    _, curve = objective_curves((log.timestamp, log.name, log.value) for log in logs)
+    assert list(curve) == objective_history(logs, "accuracy") == [0.5, 0.7, 0.9]
+    rule = compute_rule([curve], "maximize", MedianStopSettings(1, 1), metric_name="accuracy")
+    assert rule.value == 0.5  # print order would give 0.9

@@ -24,7 +24,7 @@ BAYESIAN = ("SMAC", "MetisTuner", "GPTuner", "DNGOTuner")
 TUNERS = ["TPE", "Random", "Anneal", "Evolution", "SMAC", "BatchTuner", "GridSearch", "Hyperband", "BOHB",
           "MetisTuner", "GPTuner", "PBTTuner", "DNGOTuner", "TPE_legacy"]
 EXPECTED_ALGORITHM = {"TPE": "tpe", "Random": "random", "Anneal": "tpe", "Evolution": "random", "SMAC": "bayesianoptimization",
-                      "BatchTuner": "grid", "GridSearch": "grid", "Hyperband": "hyperband", "BOHB": "hyperband",
+                      "BatchTuner": "grid", "GridSearch": "grid", "Hyperband": "hyperband", "BOHB": "bohb",
                       "MetisTuner": "bayesianoptimization", "GPTuner": "bayesianoptimization", "PBTTuner": "pbt",
                       "DNGOTuner": "bayesianoptimization", "TPE_legacy": "tpe"}
 
@@ -102,7 +102,7 @@ def test_seed_style_v1_mapping(tmp_path, nni_files, v1):
     assert doc["metadata"]["name"] == "conv-test"
     assert doc["metadata"]["annotations"]["kubetune.io/max-duration"] == "12h"
     assert doc["metadata"]["annotations"]["kubetune.io/nni-experiment-name"] == "conv_test"
-    assert (spec["parallelTrialCount"], spec["maxTrialCount"], spec["maxFailedTrialCount"]) == (3, 50, 50)
+    assert (spec["parallelTrialCount"], spec["maxTrialCount"], spec["maxFailedTrialCount"]) == (3, 50, 13)
     assert spec["objective"] == {"type": "maximize", "objectiveMetricName": "default",
                                  "metricStrategies": [{"name": "default", "value": "latest"}]}
     assert spec["earlyStopping"] == {"algorithmName": "medianstop", "algorithmSettings": [

@@ -33,6 +33,9 @@ VALUE_SETS = {
         "--set", "storage.endpoint=minio.storage:9000", "--set", "storage.accessKey=team-a",
         "--set", "storage.secretKey=a-long-secret-key", "--set", "experimentTemplates.enabled=false",
         "--set", "gpu.count=0", "--set", "tests.enabled=false", "--set", "fullnameOverride=kubetune"],
+    "katib-services": [
+        "--set", "katibServices.enabled=true", "--set", "images.registry=registry.example.com/ml",
+        "--set", "katibServices.image.tag=1.2.3", "--set", "katibServices.earlyStopping={medianstop}"],
 }
 
 
@@ -93,7 +96,7 @@ def test_every_object_carries_the_recommended_labels(rendered):
             assert labels["app.kubernetes.io/managed-by"] == "Helm", where
             assert labels["app.kubernetes.io/part-of"] == "kubetune", where
             assert labels["helm.sh/chart"] == "kubetune-0.1.0", where
-            if doc["kind"] != "Namespace":
+            if doc["kind"] != "Namespace" and doc["metadata"]["name"] != "katib-config":  # that is in Katib's
                 assert doc["metadata"]["namespace"] == NAMESPACE, where
 
 
@@ -241,7 +244,8 @@ def test_notes_tell_the_next_steps(tool):
 
 
 def test_values_are_documented_line_by_line():
-    """Every key of values.yaml has a comment right above it (resource maps and list items aside)."""
+    """Every key of values.yaml has a comment right above it (resource maps, list items and the copy
+    of Katib's own configuration under katibServices.katib aside)."""
     lines = (CHART / "values.yaml").read_text().splitlines()
     path: list[tuple[int, str]] = []
     undocumented = []
@@ -252,8 +256,44 @@ def test_values_are_documented_line_by_line():
         indent, key = len(m.group(1)), m.group(2)
         path = [(d, k) for d, k in path if d < indent] + [(indent, key)]
         keys = [k for _, k in path]
-        if any(k in ("resources", "ddpResources", "requests", "limits", "tolerations") for k in keys[:-1]):
+        if any(k in ("resources", "ddpResources", "requests", "limits", "tolerations") for k in keys[:-1]) or \
+                keys[:2] == ["katibServices", "katib"] and len(keys) > 3:
             continue
         if not lines[i - 1].lstrip().startswith("#"):
             undocumented.append(".".join(keys))
     assert not undocumented, undocumented
+
+
+def katib_config(docs: list[dict]) -> dict:
+    (cm,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "katib-config"]
+    assert cm["metadata"]["namespace"] == "kubeflow"
+    return yaml.safe_load(cm["data"]["katib-config.yaml"])
+
+
+def test_katib_config_registers_kubetunes_services_in_katibs_format(rendered):
+    """Katib's KatibConfig (pkg/apis/config/v1beta1/types.go): suggestion entries are a Container
+    plus algorithmName; early-stopping entries hold only algorithmName, image, imagePullPolicy and
+    resources (Katib starts that container with no command, so the image's default runs)."""
+    from kubetune.algorithms import registered_algorithms
+    from kubetune.serve.earlystopping import served_early_stopping
+
+    assert not [d for d in rendered["defaults"] if d["metadata"]["name"] == "katib-config"]  # off by default
+    config = katib_config(rendered["katib-services"])
+    assert (config["apiVersion"], config["kind"]) == ("config.kubeflow.org/v1beta1", "KatibConfig")
+    image = "registry.example.com/ml/kubetune-services:1.2.3"
+    ours = [s for s in config["runtime"]["suggestions"] if s["image"] == image]
+    katibs = [s for s in config["runtime"]["suggestions"] if s["image"] != image]
+    names = [s["algorithmName"] for s in config["runtime"]["suggestions"]]
+    assert len(names) == len(set(names))
+    assert sorted(s["algorithmName"] for s in ours) == registered_algorithms()  # every algorithm kubetune runs
+    assert sorted(s["algorithmName"] for s in katibs) == ["darts", "enas", "pbt"]  # Katib's own, kept
+    for entry in ours:
+        assert entry["args"] == ["serve", "suggestion"] and "ports" not in entry  # Katib adds port 6789
+        assert entry["securityContext"]["runAsNonRoot"] is True
+    stops = config["runtime"]["earlyStoppings"]
+    assert [(s["algorithmName"], s["image"]) for s in stops] == [("medianstop", image)]
+    for entry in stops:
+        assert set(entry) <= {"algorithmName", "image", "imagePullPolicy", "resources"}
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())["katibServices"]
+    assert set(defaults["earlyStopping"]) <= set(served_early_stopping())
+    assert {m["kind"] for m in config["runtime"]["metricsCollectors"]} == {"StdOut", "File", "TensorFlowEvent"}

@@ -42,10 +42,12 @@ def _instructions(dockerfile: Path) -> list[tuple[str, str]]:
     return out
 
 
-def test_three_dockerfiles_and_their_requirements_exist():
-    assert [p.name for p in DOCKERFILES] == ["Dockerfile.pipeline", "Dockerfile.trainer", "Dockerfile.trainer-cpu"]
+def test_four_dockerfiles_and_their_requirements_exist():
+    assert [p.name for p in DOCKERFILES] == ["Dockerfile.pipeline", "Dockerfile.services", "Dockerfile.trainer",
+                                             "Dockerfile.trainer-cpu"]
     assert {p.name for p in REQUIREMENTS} == {
-        "requirements-pipeline.txt", "requirements-torch-cpu.txt", "requirements-trainer.txt"}
+        "requirements-pipeline.txt", "requirements-services.txt", "requirements-torch-cpu.txt",
+        "requirements-trainer.txt"}
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
@@ -128,12 +130,12 @@ def test_trainer_requirements_cover_the_trainers_imports():
     assert not missing, f"trainer imports {missing}, not in images/requirements-trainer.txt"
 
 
-def test_build_script_dry_run_builds_and_pushes_all_three():
+def test_build_script_dry_run_builds_and_pushes_all_four():
     env = {**os.environ, "DRY_RUN": "1", "REGISTRY": "registry.example.com/team", "TAG": "1.2.3", "ENGINE": "podman"}
     result = run(["bash", "scripts/build-images.sh"], env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for image in ("trainer", "trainer-cpu", "pipeline"):
+    for image in ("trainer", "trainer-cpu", "pipeline", "services"):
         ref = f"registry.example.com/team/kubetune-{image}:1.2.3"
         assert any(l.startswith("+ podman build") and f"--file images/Dockerfile.{image} " in l and ref in l
                    and "--build-arg VERSION=1.2.3" in l for l in lines), result.stdout
@@ -171,7 +173,8 @@ def test_trainer_images_hold_every_dependency_of_the_project():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("requirements", [("requirements-trainer.txt", "requirements-pipeline.txt"),
-                                          ("requirements-pipeline.txt",)], ids=["trainer-image", "pipeline-image"])
+                                          ("requirements-pipeline.txt",), ("requirements-services.txt",)],
+                         ids=["trainer-image", "pipeline-image", "services-image"])
 def test_image_requirements_resolve_on_the_index(requirements, tmp_path):
     """What `pip install -r ...` in the Dockerfile does, without installing: a pin that does not
     exist or conflicts fails here. (requirements-torch-cpu.txt needs PyTorch's own index, which this
@@ -202,3 +205,46 @@ def test_tools_pinned_inside_the_dockerfiles_exist():
     result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                              "--no-deps", *sorted(pins)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_services_image_runs_kubetune_serve_with_the_early_stopping_default():
+    """Katib starts an early-stopping container from `image` alone (EarlyStoppingConfig has no
+    command/args), so the default command must be that service; suggestion entries pass args."""
+    steps = _instructions(IMAGES / "Dockerfile.services")
+    assert [rest for word, rest in steps if word == "ENTRYPOINT"][-1] == '["kubetune"]'
+    assert [rest for word, rest in steps if word == "CMD"][-1] == '["serve", "early-stopping", "--port", "6788"]'
+    assert "--no-deps --no-build-isolation /build/src" in (IMAGES / "Dockerfile.services").read_text()
+
+
+def test_services_requirements_cover_what_kubetune_serve_imports():
+    """Every third-party distribution `kubetune serve` loads is pinned in requirements-services.txt
+    or installed by one of those pins (their declared dependencies)."""
+    import importlib.metadata as md
+
+    code = ("import sys, kubetune.cli; from kubetune.serve import suggestion, earlystopping, server, trial_status;"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    result = run([sys.executable, "-c", code], timeout=120)
+    assert result.returncode == 0, result.stderr
+    owners = md.packages_distributions()
+    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()  # noqa: E731
+    closure, todo = set(), list(_pins(IMAGES / "requirements-services.txt"))
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        try:
+            requires = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        todo += [norm(re.split(r"[<>=!~\[ ;(]", r, 1)[0]) for r in requires if "extra ==" not in r]
+    # imported only when present (grpc: grpcio-tools, a dev tool; oauthlib: blinker): not needed
+    optional = {"grpc_tools", "blinker"}
+    missing = {}
+    for module in result.stdout.split():
+        if module in sys.stdlib_module_names or module.startswith("_") or module in optional | {"kubetune"}:
+            continue
+        dists = {norm(d) for d in owners.get(module, [])}
+        if dists and not dists & closure:
+            missing[module] = sorted(dists)
+    assert not missing, f"kubetune serve imports these, not installed by requirements-services.txt: {missing}"

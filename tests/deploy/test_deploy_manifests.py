@@ -131,3 +131,20 @@ def test_an_overlay_moves_everything_to_another_namespace(tool, tmp_path):
     assert all(d["metadata"].get("namespace") == "team-a" for d in docs if d["kind"] != "Namespace")
     (binding,) = _by_kind(docs, "RoleBinding")
     assert binding["subjects"][0]["namespace"] == "team-a"
+
+
+def test_katib_services_overlay_is_the_charts_katib_config(tool, tmp_path):
+    """manifests/katib-services renders one ConfigMap katib-config in kubeflow, schema-valid, whose
+    KatibConfig is exactly what the chart renders with katibServices.enabled and default values."""
+    result = run([tool("kubectl"), "kustomize", str(MANIFESTS / "katib-services")], timeout=60)
+    assert result.returncode == 0, result.stderr
+    (cm,) = load_docs(result.stdout)
+    assert (cm["kind"], cm["metadata"]["name"], cm["metadata"]["namespace"]) == ("ConfigMap", "katib-config", "kubeflow")
+    path = tmp_path / "katib-services.yaml"
+    path.write_text(result.stdout)
+    checked = run([tool("kubernetes-validate"), "--strict", "-k", KUBERNETES_VERSION, str(path)], timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    chart = run([tool("helm"), "template", "kt", str(ROOT / "charts" / "kubetune"), "-n", "team-a",
+                 "--set", "katibServices.enabled=true"], timeout=120)
+    (rendered,) = [d for d in load_docs(chart.stdout) if d["metadata"]["name"] == "katib-config"]
+    assert yaml.safe_load(cm["data"]["katib-config.yaml"]) == yaml.safe_load(rendered["data"]["katib-config.yaml"])

@@ -40,7 +40,7 @@ def validate_errors(raw: dict) -> list:
 def engine_accepts(raw: dict, trial_dir) -> bool:
     """What the engine does with the filter when it starts a trial (its metrics collector)."""
     try:
-        TrialCollector(raw["spec"]["metricsCollectorSpec"], ["accuracy", "loss"], trial_dir, post=lambda logs: None)
+        TrialCollector(raw["spec"]["metricsCollectorSpec"], ["accuracy", "loss"], trial_dir)
     except FilterError:
         return False
     return True

@@ -294,10 +294,24 @@ def test_numeric_parameter_with_a_list(doc):
     find(errors_of(doc), "spec.parameters[0].feasibleSpace.list", "not supported")
 
 
-@pytest.mark.parametrize("missing", ["min", "max"])
-def test_numeric_parameter_needs_min_and_max(doc, missing):
-    del doc["spec"]["parameters"][1]["feasibleSpace"][missing]
-    find(errors_of(doc), f"spec.parameters[1].feasibleSpace.{missing}", "must be specified")
+@pytest.mark.parametrize("missing", [("min",), ("max",), ("min", "max"), ("min", "max", "step")])
+def test_numeric_parameter_needs_min_and_max_and_katib_always_names_max(doc, missing):
+    # validator.go: field.Required(...Child("feasibleSpace").Child("max")) whichever bound is absent
+    for key in missing:
+        doc["spec"]["parameters"][1]["feasibleSpace"].pop(key, None)
+    problems = errors_of(doc)
+    find(problems, "spec.parameters[1].feasibleSpace.max", "must be specified for parameterType")
+    assert "spec.parameters[1].feasibleSpace.min" not in paths(problems)
+
+
+@pytest.mark.parametrize("space", [{}, None])
+def test_empty_feasible_space_after_defaulting_is_named_max_like_katib(doc, space):
+    # the mutating webhook sets distribution: uniform, so the space is no longer empty
+    if space is None:
+        del doc["spec"]["parameters"][1]["feasibleSpace"]
+    else:
+        doc["spec"]["parameters"][1]["feasibleSpace"] = space
+    assert paths(errors_of(doc)) == ["spec.parameters[1].feasibleSpace.max"]
 
 
 def test_categorical_with_bounds(doc):

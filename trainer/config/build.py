@@ -4,6 +4,8 @@ Layers, lowest first: defaults < checkpoint config (with --resume, applied by th
 `--config FILE` < other flags and `--set` in command-line order. `--gamma` means
 `efficientnet.gamma` for an EfficientNet and the LR-decay factor `lr_gamma` otherwise (seed 000 vs
 seed 001), so it is resolved once the model is known; so are flat keywords of the model's builder.
+An option read by one schedule or loss only (lr_gamma, milestones, smoothing, ...) selects that
+schedule or loss when none was given (IMPLIED_CHOICES), so a searched value always has an effect.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
     if base:
         _apply_dict(cfg, base, "checkpoint config")
     deferred: list[Assignment] = []
+    given: set[str] = set()   # canonical keys the assignments set
     for a in assignments:
         key = norm_key(a.key)
         if key in IGNORED_KEYS:
@@ -118,6 +121,7 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
             _set(cfg, canon, coerce(SPECS[canon], a.value))
         except ValueError as exc:
             raise ConfigError(f"{a.source}: {canon}: {exc}") from None
+        given.add(canon)
     for a in deferred:
         key = norm_key(a.key)
         if key == "gamma":
@@ -126,6 +130,7 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
                 _set(cfg, target, coerce(SPECS[target], a.value))
             except ValueError as exc:
                 raise ConfigError(f"{a.source}: gamma (as {target}): {exc}") from None
+            given.add(target)
             continue
         kwargs = _model_kwarg_names(cfg.model) if "." not in key else None
         match = match_kwarg(key, kwargs or ())
@@ -136,8 +141,25 @@ def build_config(assignments: Iterable[Assignment], base: dict[str, Any] | None 
         raise ConfigError(f"{a.source}: unknown config key {a.key!r}"
                           + (f"; did you mean {', '.join(hint)}?" if hint else "")
                           + " (`python -m trainer train --help` lists every key)")
+    imply_choices(cfg, given)
     validate(cfg)
     return cfg
+
+
+# An option that only one schedule or loss reads selects it when the schedule or loss itself was not
+# given (first match wins): `--gamma 0.7` alone decays the LR by 0.7 every epoch, as seed 001's
+# StepLR(step_size=1, gamma) meant to; `--smoothing 0.1` alone trains with label smoothing.
+IMPLIED_CHOICES = (("milestones", "scheduler", "step"), ("lr_gamma", "scheduler", "steplr"),
+                   ("step_size", "scheduler", "steplr"), ("min_lr", "scheduler", "cosine"),
+                   ("pct_start", "scheduler", "onecycle"), ("focal_gamma", "loss", "focal"),
+                   ("smoothing", "loss", "label_smoothing"))
+
+
+def imply_choices(cfg: TrainConfig, given: set[str]) -> None:
+    for option, choice_key, choice in IMPLIED_CHOICES:
+        if option in given and choice_key not in given and cfg.get(choice_key) == SPECS[choice_key].default:
+            _set(cfg, choice_key, choice)
+            given.add(choice_key)
 
 
 def config_json(cfg: TrainConfig) -> str:

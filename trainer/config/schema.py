@@ -71,6 +71,13 @@ class TrainConfig:
     init_weights: str | None = option(None, "initial weights: a state_dict file or file:// / s3:// URI; "
                                       "keys whose shape differs (the head) are skipped", group="model",
                                       aliases=("pretrained", "weights"))
+    bn_momentum: float | None = option(None, "BatchNorm momentum (PyTorch's convention: the weight of each new "
+                                       "batch); default 0.1 for efficientnet-* without --init-weights (their "
+                                       "TF-ported 0.01 lags a from-scratch run), else the model's own",
+                                       group="model", aliases=("batchnorm_momentum",))
+    precise_bn_batches: int = option(10, "before each evaluation, re-estimate BatchNorm statistics with the "
+                                     "final weights on this many training batches (0 = off; models without "
+                                     "BatchNorm skip it)", group="model", aliases=("precise_bn",))
     # one section per family with options (trainer/models/families.py)
     efficientnet: EfficientNetArgs = field(default_factory=EfficientNetArgs)
     vit: ViTArgs = field(default_factory=ViTArgs)
@@ -153,6 +160,10 @@ class TrainConfig:
     metrics_timestamps: bool = option(True, "start each metric line with an RFC3339 time (Katib reads it as "
                                       "the observation time)", group="output")
     tensorboard: bool = option(True, "write TensorBoard event logs under <out>/tensorboard", group="output")
+    checkpoint_pool: str | None = option(None, "multi-fidelity continuation: resume from DIR/<config key>/ when a "
+                                         "shorter run of the same configuration left a checkpoint there, and "
+                                         "publish this run's there (default: $KUBETUNE_CHECKPOINT_POOL; `off` "
+                                         "or empty = off)", group="output")
     # The scalarised objective for multi-objective searches on plain Katib (docs/search-spaces.md):
     # score = accuracy - score_lambda * (max(0, ln(params / params budget)) + max(0, ln(macs / macs budget))).
     score_params_budget: int = option(0, "report `score`: accuracy penalised by score_lambda * ln(params / this) "

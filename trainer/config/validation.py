@@ -37,6 +37,10 @@ def validate(cfg: TrainConfig) -> None:
         raise bad("nesterov", "only applies to sgd")
     if cfg.best_metric == "score" and not (cfg.score_params_budget or cfg.score_macs_budget):
         raise bad("best_metric", "`score` is reported only with score_params_budget or score_macs_budget set")
+    if cfg.precise_bn_batches < 0:
+        raise bad("precise_bn_batches", "must be >= 0 (0 = off)")
+    if cfg.bn_momentum is not None and not 0 < cfg.bn_momentum <= 1:
+        raise bad("bn_momentum", "must be in (0, 1] (PyTorch's convention; TensorFlow's 0.99 is 0.01 here)")
     if cfg.threads < 0:
         raise bad("threads", "must be 0 (auto) or > 0")
     if cfg.workers < -1:
@@ -48,3 +52,31 @@ def validate(cfg: TrainConfig) -> None:
             to_list(cfg.class_weights, float)
         except ValueError:
             raise bad("class_weights", "must be none, balanced, or comma-separated numbers") from None
+
+
+# option -> (the choice that decides whether it is read, the values that read it)
+READ_BY = {
+    "momentum": ("optimizer", ("sgd", "rmsprop")),
+    "betas": ("optimizer", ("adam", "adamw")),
+    "eps": ("optimizer", ("adam", "adamw", "rmsprop")),
+    "lr_gamma": ("scheduler", ("step", "steplr")),
+    "milestones": ("scheduler", ("step",)),
+    "step_size": ("scheduler", ("steplr",)),
+    "min_lr": ("scheduler", ("cosine",)),
+    "pct_start": ("scheduler", ("onecycle",)),
+    "focal_gamma": ("loss", ("focal",)),
+    "smoothing": ("loss", ("label_smoothing",)),
+}
+
+
+def ignored_options(cfg: TrainConfig) -> list[str]:
+    """Options set away from their default that the chosen optimizer, schedule or loss does not read,
+    each as one sentence (the run logs them and lists them in summary.json: a search over them is wasted)."""
+    from trainer.config.schema import SPECS
+    out = []
+    for key, (choice_key, readers) in READ_BY.items():
+        value, choice = cfg.get(key), cfg.get(choice_key)
+        if value != SPECS[key].default and choice not in readers:
+            out.append(f"{key} {value!r} has no effect with {choice_key} {choice} (read by {choice_key} "
+                       f"{' / '.join(readers)})")
+    return out

@@ -1,8 +1,17 @@
 """Early-stopping algorithms under Katib's names (`spec.earlyStopping.algorithmName`).
 
-| Katib name | Katib's service                            | module
-|------------|--------------------------------------------|-----------
-| medianstop | pkg/earlystopping/v1beta1/medianstop       | medianstop
+| name              | Katib's service                      | evaluated                          | module
+|-------------------|--------------------------------------|------------------------------------|-----------
+| medianstop        | pkg/earlystopping/v1beta1/medianstop | frozen rule, Katib's sidecar       | medianstop
+| percentile        | (kubetune only)                      | frozen rule, Katib's sidecar       | percentile
+| successivehalving | (kubetune only)                      | as values arrive, local engine     | successivehalving
+| patience          | (kubetune only)                      | as values arrive, local engine     | patience
+
+A frozen rule is computed when a trial is created and checked once by the sidecar (`rules`);
+a rule with an `evaluator` (successivehalving: the other trials' values at a rung; patience: the
+trial's own recent values) is decided by the local engine on each reported value and has no
+Katib form (lint warns that a cluster stops nothing with it). `trial_evaluator` gives the engine
+the one object it feeds, whichever kind.
 
 An `EarlyStopping` is what Katib's early-stopping service is for one name: its
 ValidateEarlyStoppingSettings (`check`), its GetEarlyStoppingRules (`compute_rule`: the rule for
@@ -16,10 +25,10 @@ below, and its name in kubetune.experiment.katib_config (tests/algorithms checks
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from kubetune.algorithms._checks import AlgorithmContext, Check, check_kubetune_settings, guarded
-from kubetune.algorithms.earlystopping import medianstop
+from kubetune.algorithms.earlystopping import medianstop, patience, percentile, successivehalving
 from kubetune.algorithms.earlystopping.rules import (
     Rule,
     RuleEvaluator,
@@ -36,6 +45,17 @@ from kubetune.experiment.types import Experiment
 RuleFactory = Callable[..., Rule | None]
 
 
+class TrialStopper(Protocol):
+    def feed(self, value: float) -> bool:
+        """One reported objective value; True once, when the trial is to be stopped."""
+        ...
+
+
+# (settings, objective type, trial name, curves of every trial by name) -> TrialStopper
+EvaluatorFactory = Callable[[Mapping[str, str], str, str, Callable[[], Mapping[str, Sequence[float]]]],
+                            TrialStopper]
+
+
 @dataclass(frozen=True)
 class EarlyStopping:
     """One early-stopping name, as its Katib service serves it."""
@@ -44,6 +64,7 @@ class EarlyStopping:
     check: Check  # ValidateEarlyStoppingSettings (errors)
     compute_rule: RuleFactory  # GetEarlyStoppingRules
     lint: Callable[[Experiment], list[Problem]] | None = None
+    evaluator: EvaluatorFactory | None = None  # decided as values arrive (local engine only)
 
 
 _EARLY_STOPPING: dict[str, EarlyStopping] = {}
@@ -83,9 +104,27 @@ def early_stopping_rule(name: str, succeeded: Sequence[Sequence[float]], objecti
     return algorithm.compute_rule(succeeded, objective_type, settings, metric_name=metric_name)
 
 
+def trial_evaluator(name: str, settings: Mapping[str, str], rule: Mapping | None, objective_type: str, *,
+                    trial: str, curves: Callable[[], Mapping[str, Sequence[float]]]) -> TrialStopper | None:
+    """What the engine feeds a trial's objective values: the algorithm's own evaluator (given the
+    trial's name and every trial's curve so far), else the sidecar's check of the rule frozen at
+    the trial's creation (None: nothing can stop the trial)."""
+    algorithm = _EARLY_STOPPING.get(name)
+    if algorithm is not None and algorithm.evaluator is not None:
+        return algorithm.evaluator(settings, objective_type, trial, curves)
+    return None if rule is None else RuleEvaluator(rule_from_dict(rule), objective_type)
+
+
 _BUILT_IN = (
     EarlyStopping("medianstop", medianstop.check_medianstop, medianstop.compute_rule,
                   lint=medianstop.lint_medianstop),
+    EarlyStopping(percentile.NAME, percentile.check_percentile, percentile.compute_rule,
+                  lint=percentile.lint_percentile),
+    EarlyStopping(successivehalving.NAME, successivehalving.check_successive_halving,
+                  successivehalving.compute_rule, lint=successivehalving.lint_local_only,
+                  evaluator=successivehalving.RungEvaluator),
+    EarlyStopping(patience.NAME, patience.check_patience, patience.compute_rule,
+                  lint=successivehalving.lint_local_only, evaluator=patience.PatienceEvaluator),
 )
 for _algorithm in _BUILT_IN:
     register_early_stopping(_algorithm, replace=True)
@@ -93,5 +132,5 @@ for _algorithm in _BUILT_IN:
 __all__ = [
     "EarlyStopping", "Rule", "RuleEvaluator", "early_stopping_errors", "early_stopping_rule",
     "find_early_stopping", "known_early_stopping", "parse_sidecar_value", "register_early_stopping",
-    "rule_from_dict", "rule_to_dict", "rule_would_stop",
+    "rule_from_dict", "rule_to_dict", "rule_would_stop", "trial_evaluator", "TrialStopper",
 ]

@@ -4,7 +4,9 @@ Settings (ValidateEarlyStoppingSettings, katib-semantics 2.2): `min_trials_requi
 default 3) and `start_step` (int >= 1, default 4); any other name is rejected.
 
 Rule (GetEarlyStoppingRules, 4.1), `compute_rule`: for every Succeeded trial, the arithmetic mean
-of its first `start_step` objective values (DB order: by time); once at least
+of its first `start_step` objective values (DB order: by time, an untimestamped value - the zero
+time - first, ties in report order; the engine keeps each succeeded trial's curve in that order,
+TrialBook.curves, also on resume); once at least
 `min_trials_required` trials have succeeded, one rule whose value is the arithmetic mean of those
 means (a mean of means, not a median), compared `less` for maximize and `greater` for minimize.
 Early-stopped trials never enter the history. How the rule reaches a trial and stops it is the
@@ -13,6 +15,7 @@ same for every early-stopping algorithm (rules.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterable, Mapping, Sequence
 
 from kubetune.algorithms._checks import AlgorithmContext, above, at_least, number_setting, settings_table
@@ -97,24 +100,39 @@ def compute_rule(succeeded: Sequence[Sequence[float]], objective_type: str,
                  settings: MedianStopSettings | Mapping[str, object] | None = None,
                  *, metric_name: str = "") -> Rule | None:
     """The rule for trials created now, or None while fewer than min_trials_required trials have
-    succeeded. `succeeded`: each Succeeded trial's objective values in DB order
-    (kubetune.engine.objective.objective_history), trials in the order they were first seen
-    succeeded (the float sums are done in Katib's order, so the rule is bit-identical)."""
+    succeeded. `succeeded`: each Succeeded trial's objective values in DB order (by time, an
+    untimestamped value first; the engine's TrialBook.curves), trials in the order they were first
+    seen succeeded (the float sums are done in Katib's order, so the rule is bit-identical). Only
+    the first start_step values of each are read; one that Python's float() rejects (the engine
+    passes such a value as its text) fails the rule as it fails Katib's service: UnusableHistory."""
     check_objective_type(objective_type)
     if not isinstance(settings, MedianStopSettings):
         settings = MedianStopSettings.from_settings(settings)
     averages = []
     for index, values in enumerate(succeeded):
-        first = list(values)[: settings.start_step]
+        first = list(islice(values, settings.start_step))
         if not first:
-            raise ValueError(f"succeeded trial #{index} has no objective values; "
-                             "Katib's medianstop service would divide by zero")
+            raise UnusableHistory(index, f"succeeded trial #{index} has no objective values; "
+                                         "Katib's medianstop service would divide by zero")
         total = 0
         for value in first:
-            total += float(value)
+            try:
+                total += float(value)
+            except (TypeError, ValueError):
+                raise UnusableHistory(index, f"succeeded trial #{index}: objective value {value!r} is not a number; "
+                                             "Katib's medianstop service fails on it (float()), and Katib creates "
+                                             "no more trials") from None
         averages.append(total / len(first))
     if len(averages) < settings.min_trials_required:
         return None
     mean = sum(averages) / len(averages)
     comparison = "less" if objective_type == MAXIMIZE else "greater"
     return Rule(metric_name, mean, comparison, settings.start_step)
+
+
+class UnusableHistory(ValueError):
+    """A succeeded trial's history Katib's service cannot use; `index`: its position in `succeeded`."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index = index

@@ -22,7 +22,7 @@ _NAME_RUN = re.compile(r"[0-9A-Za-z_|-]+")
 _AFTER_NAME = re.compile(r"[\t\n\f\r ]*=[\t\n\f\r ]*([+-]?[0-9]*(?:\.[0-9]+)?(?:[Ee][+-]?[0-9]+)?)")
 
 
-def _default_filter_pairs(line: str) -> Iterator[tuple[str, str]]:
+def default_filter_pairs(line: str) -> Iterator[tuple[str, str]]:
     pos = 0
     while True:
         run = _NAME_RUN.search(line, pos)
@@ -60,5 +60,5 @@ def sidecar_filters(filters: Sequence[str] | None) -> list[str]:
 def filter_matchers(filters: Sequence[str] | None) -> list[Matcher]:
     """One (name, value) extractor per filter of the sidecar, the default filter when none."""
     patterns = sidecar_filters(filters) or [DEFAULT_FILTER]
-    return [_default_filter_pairs if p == DEFAULT_FILTER else _regex_pairs(compile_go_regex(p))
+    return [default_filter_pairs if p == DEFAULT_FILTER else _regex_pairs(compile_go_regex(p))
             for p in patterns]

@@ -61,6 +61,12 @@ class JsonMetricParser:
         self.logs: list[MetricLog] = []
 
     def feed_line(self, line: str) -> list[MetricLog]:
+        new = self.parse_line(line)
+        self.logs.extend(new)
+        return new
+
+    def parse_line(self, line: str) -> list[MetricLog]:
+        """The logs of one line, without recording them (MetricsCollectionError as feed_line)."""
         if line.endswith("\n"):
             line = line[:-1]
         self.line_number += 1
@@ -80,10 +86,8 @@ class JsonMetricParser:
                 f"{self.source}:{self.line_number}: expected a JSON object, found {type(obj).__name__}; "
                 f"Katib's collector fails and reports no metrics: {line[:200]!r}")
         timestamp = json_timestamp(obj)
-        new = [MetricLog(name, obj[name], timestamp) for name in self.metric_names
-               if isinstance(obj.get(name), str)]  # numbers are ignored: only JSON strings count
-        self.logs.extend(new)
-        return new
+        return [MetricLog(name, obj[name], timestamp) for name in self.metric_names
+                if isinstance(obj.get(name), str)]  # numbers are ignored: only JSON strings count
 
 
 def parse_json_lines(source: str | os.PathLike, metric_names: Sequence[str]) -> list[MetricLog]:

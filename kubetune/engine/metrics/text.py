@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from kubetune.gocompat.rfc3339 import parse_go_time
 from kubetune.gocompat.strings import go_trim_space
 
 from .files import read_text
-from .filters import filter_matchers
+from .filters import default_filter_pairs, filter_matchers
 from .report import ZERO_TIME, MetricLog, check_metric_names
 
 
@@ -32,6 +32,8 @@ class TextMetricParser:
         self.metric_names = check_metric_names(metric_names)
         self._wanted = set(self.metric_names)
         self._matchers = filter_matchers(filters)
+        # the default filter's names and values hold no spaces: no trimming needed (the common case)
+        self._default_only = self._matchers == [default_filter_pairs]
         self._partial = ""
         self.logs: list[MetricLog] = []
 
@@ -39,14 +41,27 @@ class TextMetricParser:
         """The logs of one line, without recording them."""
         if not any(name in line for name in self.metric_names):
             return []
-        timestamp = line_timestamp(line)
-        found = []
+        if self._default_only:
+            return self.logs_of(line, default_filter_pairs(line))
+        return self.logs_of(line, self.pairs(line))
+
+    def pairs(self, line: str) -> Iterator[tuple[str, str]]:
+        """Every (name, value) match of every filter on the line, both trimmed, whatever the name
+        (Katib's early-stopping sidecar converts each of them; the report keeps requested names)."""
+        if self._default_only:
+            yield from default_filter_pairs(line)
+            return
         for pairs in self._matchers:
             for raw_name, raw_value in pairs(line):
-                name = go_trim_space(raw_name)
-                if name in self._wanted:
-                    found.append(MetricLog(name, go_trim_space(raw_value), timestamp))
-        return found
+                yield go_trim_space(raw_name), go_trim_space(raw_value)
+
+    def logs_of(self, line: str, pairs: Iterable[tuple[str, str]]) -> list[MetricLog]:
+        """The logs of a line from its `pairs`: the requested names, stamped with the line's time."""
+        found = [(name, value) for name, value in pairs if name in self._wanted]
+        if not found:
+            return []
+        timestamp = line_timestamp(line)
+        return [MetricLog(name, value, timestamp) for name, value in found]
 
     def feed_line(self, line: str) -> list[MetricLog]:
         if line.endswith("\n"):

@@ -220,7 +220,7 @@ def test_finalize_rejects_a_timestamp_katibs_db_cannot_store():
 def test_linear_default_matcher_equals_the_regex_run_go_style(line):
     regex = compile_go_regex(DEFAULT_FILTER)
     by_regex = [(g[1], g[2]) for g in go_find_all_submatch(regex, line)]
-    assert list(filters._default_filter_pairs(line)) == by_regex
+    assert list(filters.default_filter_pairs(line)) == by_regex
 
 
 @settings(max_examples=200, deadline=None)

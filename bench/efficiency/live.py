@@ -1,0 +1,144 @@
+"""The live check: the replay's winner vs random search as real `kubetune run`s of the trainer.
+
+Both run the same space as a Katib Experiment (categorical lists; the winner's resource `epochs`
+as an int parameter when it is multi-fidelity) on the digits-hard images with
+`python -m trainer train`, P trials at a time, warm workers as kubetune run starts them. Random
+gets `trials` full trainings; the winner gets the trial count that spent the same number of
+epochs in its replays. From each trial's log we count the epochs it actually trained (a
+continued checkpoint's epochs are not counted again) and compare every accuracy it reported with
+the table's value for that configuration and epoch: the replay's fidelity.
+"""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from efficiency.methods import METHODS, Method
+from efficiency.replay import replay_one
+from efficiency.spaces import RESOURCE
+from efficiency.table import Table
+
+_RESUMED = "resumed_from_epoch="
+
+
+def experiment(method: Method, table: Table, data: Path, trials: int, parallel: int, name: str) -> dict:
+    space = table.space
+    params = [{"name": n, "parameterType": "categorical", "feasibleSpace": {"list": list(v)}}
+              for n, v in space.choices.items()]
+    args = [f"--data={data}", *space.fixed_args,
+            *[f"--{space.flags[n]}=${{trialParameters.{n}}}" for n in space.choices],
+            "--out=output", "--tensorboard=false", "--workers=0", "--threads=1", "--seed=0"]
+    if method.multi_fidelity:
+        params.append({"name": RESOURCE, "parameterType": "int",
+                       "feasibleSpace": {"min": "1", "max": str(space.max_epochs)}})
+        args.append(f"--epochs=${{trialParameters.{RESOURCE}}}")
+    else:
+        args.append(f"--epochs={space.max_epochs}")
+    spec = {
+        "objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
+        "algorithm": {"algorithmName": method.algorithm,
+                      "algorithmSettings": [{"name": k, "value": v}
+                                            for k, v in method.algorithm_settings(space).items()]},
+        "parallelTrialCount": parallel, "maxTrialCount": trials, "maxFailedTrialCount": trials,
+        "parameters": params,
+        "trialTemplate": {
+            "primaryContainerName": "training", "retain": True,
+            "trialParameters": [{"name": p["name"], "reference": p["name"]} for p in params],
+            "trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "training", "command": [sys.executable, "-m", "trainer", "train"],
+                                "args": args}]}}}},
+        },
+    }
+    if method.early_stopping:
+        spec["earlyStopping"] = {"algorithmName": method.early_stopping,
+                                 "algorithmSettings": [{"name": k, "value": v}
+                                                       for k, v in method.early_stopping_settings.items()]}
+    return {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+            "metadata": {"name": name, "namespace": "default"}, "spec": spec}
+
+
+def trial_log(log: Path) -> tuple[int, list[tuple[int, float]]]:
+    """Epochs one trial trained, and the (epoch, accuracy) pairs it reported, from its log."""
+    resumed, reported = 0, []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith(_RESUMED):
+            resumed = int(line[len(_RESUMED):].split()[0])
+        elif line.startswith("epoch=") and " accuracy=" in line:
+            fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+            reported.append((int(fields["epoch"]), float(fields["accuracy"])))
+    trained = sum(1 for epoch, _ in reported if epoch > resumed)
+    return trained, reported
+
+
+def run_live(method: Method, table: Table, data: Path, trials: int, parallel: int, workdir: Path) -> dict:
+    name = f"live-{method.name.replace('+', '-')}"
+    path = workdir / f"{name}.yaml"
+    path.write_text(json.dumps(experiment(method, table, data, trials, parallel, name)))
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "kubetune.cli", "run", str(path), "--workdir", str(workdir),
+                           "--seed", "0", "-q", "-o", "json"], capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"kubetune run {path} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    status = json.loads(proc.stdout)
+    epochs, best, diffs = 0, -math.inf, []
+    for trial in _trials(status):
+        log = workdir / name / "trials" / trial["name"] / "log"
+        if not log.is_file():
+            continue
+        trained, reported = trial_log(log)
+        epochs += trained
+        curve = table.curve(trial["assignments"]).accuracy
+        for epoch, acc in reported:
+            best = max(best, acc)
+            if 0 < epoch <= len(curve):
+                diffs.append(abs(acc - curve[epoch - 1]))
+    return {"method": method.name, "trials": trials, "epochs": epochs, "best": best, "wall_s": round(wall, 1),
+            "table_abs_diff_median": statistics.median(diffs) if diffs else math.nan,
+            "table_abs_diff_max": max(diffs) if diffs else math.nan, "reports": len(diffs)}
+
+
+def _trials(status: dict) -> list[dict]:
+    """Trial name and assignments from `kubetune run -o json` (its `trials` list)."""
+    out = []
+    for t in status.get("trials", []):
+        assignments = t.get("parameters") or t.get("assignments") or {}
+        if isinstance(assignments, list):
+            assignments = {a["name"]: a["value"] for a in assignments}
+        out.append({"name": t["name"], "assignments": assignments})
+    return out
+
+
+def confirm(winner: str, table: Table, data: Path, *, quick: bool, parallel: int = 2, progress=print) -> dict:
+    """Run random and the winner live on `table`'s space; print and return what they did."""
+    from efficiency.data import make_hard_digits
+
+    data = make_hard_digits(data)
+    random_trials = 6 if quick else int(table.space.budget_trials)
+    budget = random_trials * table.max_epochs
+    method = next(m for m in METHODS if m.name == winner)
+    counts = [replay_one(table, method, s, parallel=parallel, cap_epochs=budget).trials for s in range(5)]
+    winner_trials = max(1, int(statistics.median(counts)))
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="kubetune-live-") as tmp:
+        for m, n in ((next(m for m in METHODS if m.name == "random"), random_trials), (method, winner_trials)):
+            res = run_live(m, table, data, n, parallel, Path(tmp))
+            out[m.name] = res
+            progress(f"live {table.space.name} {m.name:22s}: {res['trials']} trials, {res['epochs']} epochs "
+                     f"trained, best {res['best']:.4f}, {res['wall_s']:.0f} s; vs the table: median |diff| "
+                     f"{res['table_abs_diff_median']:.4f}, max {res['table_abs_diff_max']:.4f} over "
+                     f"{res['reports']} reports")
+    r, w = out["random"], out[winner]
+    verdict = ("confirmed" if w["best"] >= r["best"] - 1e-9 and w["epochs"] <= r["epochs"]
+               else "not confirmed")
+    progress(f"live check: {winner} best {w['best']:.4f} with {w['epochs']} epochs vs random "
+             f"{r['best']:.4f} with {r['epochs']} epochs: {verdict}")
+    out["verdict"] = verdict
+    return out

@@ -1,0 +1,140 @@
+"""Why trials failed, in a line or two a person can act on (the run's progress lines, `kubetune
+trials/status`, the pipeline's search step).
+
+The engine stores a failed trial's message as `exit code 2; last lines of <log>:` followed by the
+log's tail (stdout and stderr merged, as Katib's StdOut collector reads them). `reason_lines`
+picks the meaningful part of that tail: an exception's last line, lines that say "error",
+"No such file", "not found"..., else the last lines that are not metric reports or progress bars.
+Since the log merges both streams, "stderr first" means: what looks like an error comes first.
+
+`common_failure` says when most trials fail the same way, so the run's summary can say it once,
+prominently, instead of letting the user read the same reason twenty times.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from kubetune.results import TrialRow
+
+FAILED_STATES = ("Failed", "MetricsUnavailable")
+REASON_CHARS = 160
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# A metric report (`epoch=3 accuracy=0.81 loss=0.4`, `accuracy: 0.81`) or a progress bar.
+_METRIC_LINE = re.compile(r"^\s*(?:[\w./-]+\s*[=:]\s*[-+]?(?:\d[\d.eE+-]*|nan|inf)%?[\s,;]*)+$", re.IGNORECASE)
+_PROGRESS = re.compile(r"(\d+%\|)|(\|\s*\d+/\d+\s*\[)|(^\s*[#=>. -]{10,}\s*$)")
+_TRACEBACK_FRAME = re.compile(r'^\s*(File ".*", line \d+|Traceback \(most recent call last\))')
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault))(: .*)?$")
+_ERRORISH = re.compile(r"\b(error|errno|fatal|failed|failure|cannot|can't|could not|no such file|not found|"
+                       r"does not exist|denied|killed|out of memory|oom|segmentation fault|abort(ed)?|usage:)\b",
+                       re.IGNORECASE)
+_HEADER = re.compile(r"^(.*?); last lines of (.*):$")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed trial's headline ("exit code 2") and the meaningful lines of its log."""
+
+    headline: str
+    lines: tuple[str, ...]
+    log: str = ""
+
+    def short(self, width: int = REASON_CHARS) -> str:
+        """One line: the first meaningful line, else the headline."""
+        text = self.lines[-1] if self.lines else self.headline
+        return _clip(text, width)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def meaningful_lines(text: str, limit: int = 2) -> list[str]:
+    """The lines of a log tail that say why it failed (at most `limit`, in log order)."""
+    lines = [_ANSI.sub("", raw).rstrip() for raw in text.replace("\r", "\n").splitlines()]
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return []
+    exceptions = [i for i, ln in enumerate(lines) if _EXCEPTION.match(ln.strip())]
+    if exceptions:  # a Python traceback: its last line says it all; the frame above says where
+        i = exceptions[-1]
+        picked = [lines[i].strip()]
+        errorish_after = [ln.strip() for ln in lines[i + 1:] if _ERRORISH.search(ln) and not _noise(ln)]
+        return (picked + errorish_after)[-limit:]
+    errorish = [ln.strip() for ln in lines if _ERRORISH.search(ln) and not _noise(ln)]
+    if errorish:  # e.g. `[trainer] error: data path /x does not exist`
+        return errorish[-limit:]
+    plain = [ln.strip() for ln in lines if not _noise(ln)]
+    return plain[-limit:]
+
+
+def _noise(line: str) -> bool:
+    return bool(_METRIC_LINE.match(line) or _PROGRESS.search(line) or _TRACEBACK_FRAME.match(line))
+
+
+def failure_of(row: TrialRow, limit: int = 2) -> Failure | None:
+    """The failure of a trial that did not succeed (None for others and for trials without a message)."""
+    if row.state not in FAILED_STATES + ("Killed",) or not (row.message or row.reason):
+        return None
+    message = row.message or row.reason
+    first, _, rest = message.partition("\n")
+    header = _HEADER.match(first)
+    if header:
+        return Failure(header.group(1), tuple(meaningful_lines(rest, limit)), header.group(2))
+    if rest:  # another multi-line message: its first line is the headline
+        return Failure(first, tuple(meaningful_lines(rest, limit)))
+    return Failure(first, ())
+
+
+def reason(row: TrialRow, width: int = REASON_CHARS) -> str:
+    """One line saying why a trial did not succeed ("" when it did, or nothing is known)."""
+    failure = failure_of(row)
+    if failure is None:
+        return ""
+    if failure.lines:
+        return _clip(f"{failure.headline}: {failure.lines[-1]}", width)
+    return _clip(failure.headline, width)
+
+
+def _signature(failure: Failure) -> str:
+    """What two failures share when they fail "the same way": the reason with numbers, paths of
+    trial directories and hex ids blurred."""
+    text = failure.lines[-1] if failure.lines else failure.headline
+    text = re.sub(r"0x[0-9a-f]+", "#", text)
+    return re.sub(r"\d+(\.\d+)?", "#", text)
+
+
+@dataclass(frozen=True)
+class CommonFailure:
+    count: int  # trials that failed this way
+    failed: int  # trials that failed in any way
+    finished: int  # trials that finished in any way
+    example: TrialRow
+    failure: Failure
+
+    def sentence(self) -> str:
+        return f"{self.count} of {self.finished} finished trials failed the same way (e.g. {self.example.name}):"
+
+    def lines(self, width: int = REASON_CHARS) -> list[str]:
+        """The sentence, then the reason on a line of its own (the failure's meaningful lines)."""
+        reasons = list(self.failure.lines) or [self.failure.headline]
+        return [self.sentence()] + [_clip(r, width) for r in reasons]
+
+
+def common_failure(rows: Iterable[TrialRow], minimum: int = 2) -> CommonFailure | None:
+    """The way most finished trials failed: at least `minimum` trials and more than half of the
+    finished ones failed with the same reason. None otherwise."""
+    rows = list(rows)
+    finished = [r for r in rows if r.terminal]
+    failures = [(r, f) for r in finished if (f := failure_of(r)) is not None and r.state in FAILED_STATES]
+    if not failures:
+        return None
+    counts = Counter(_signature(f) for _, f in failures)
+    signature, count = counts.most_common(1)[0]
+    if count < minimum or count * 2 <= len(finished):
+        return None
+    row, failure = next((r, f) for r, f in failures if _signature(f) == signature)
+    return CommonFailure(count, len(failures), len(finished), row, failure)

@@ -1,0 +1,54 @@
+"""A trial that cannot start is found before the first one runs (issue 13, item 2): exit 2, a
+message naming what is missing and the fix, and no trial run (no budget used)."""
+from __future__ import annotations
+
+import pytest
+
+from cli_output_helpers import experiment, kubetune, write_experiment
+
+
+def _trials_run(workdir) -> list[str]:
+    trials = workdir / "trials"
+    return sorted(p.name for p in trials.iterdir()) if trials.exists() else []
+
+
+def test_missing_script_is_refused_before_any_trial(tmp_path):
+    path = write_experiment(tmp_path, experiment("noscript", command=["python", "train_missing.py"]))
+    r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"))
+    assert r.returncode == 2, r.stderr
+    assert "python train_missing.py" in r.stderr and "no budget used" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert _trials_run(tmp_path / "runs" / "noscript") == []
+
+
+@pytest.mark.slow
+def test_script_in_a_mapped_working_dir(tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    raw = experiment("codedir", command=["python", "train.py"], working_dir="/code", trials=1, parallel=1,
+                     mounts=[{"name": "code", "mountPath": "/code"}], volumes=[{"name": "code", "emptyDir": {}}])
+    path = write_experiment(tmp_path, raw)
+    r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"), "--set-path", f"/code={code}")
+    assert r.returncode == 2 and "not a file in the working directory /code" in r.stderr, r.stderr
+    assert "--set-path /code=LOCAL_DIR" in r.stderr
+    # the same Experiment runs once the script is there
+    (code / "train.py").write_text("print('epoch=1 accuracy=0.5 loss=0.5')\n")
+    r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"), "--set-path", f"/code={code}")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+def test_missing_module_and_missing_mapped_directory(tmp_path):
+    raw = experiment("nomodule", command=["python", "-m", "no_such_trial_module"],
+                     mounts=[{"name": "data", "mountPath": "/data"}],
+                     volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "datasets"}}])
+    path = write_experiment(tmp_path, raw)
+    r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"), "--set-path", f"/data={tmp_path / 'nope'}")
+    assert r.returncode == 2, r.stderr
+    assert "python -m no_such_trial_module" in r.stderr  # both problems at once
+    assert f"mapped to {tmp_path / 'nope'}, which does not exist" in r.stderr
+    assert _trials_run(tmp_path / "runs" / "nomodule") == []
+    # an importable module (a submodule too) passes the check
+    raw = experiment("jsonmod", command=["python", "-m", "json.tool"], trials=1, parallel=1)
+    r = kubetune("run", str(write_experiment(tmp_path, raw)), "--workdir", str(tmp_path / "runs"))
+    assert "no module" not in r.stderr and "no budget used" not in r.stderr, r.stderr
