@@ -215,15 +215,16 @@ class Trainer:
         return f"{layers} BatchNorm layers, momentum {shown}, {precise}"
 
     def _start_best_from_continued(self, metric: str) -> None:
-        """A continued pool checkpoint's best was another trial's: this run's starts at its last epoch."""
+        """A continued pool checkpoint's best was another trial's: this run's starts at its last epoch, and
+        its output directory starts with that checkpoint as last.pt and best.pt (`--resume auto` after a
+        kill continues from there; predict/export work even when nothing was left to train)."""
         value = (self.resume.get("metrics") or {}).get(metric)
-        if value is None or not math.isfinite(value):
-            self.state.best_value, self.state.best_epoch = None, -1
-            return
-        self.state.best_value, self.state.best_epoch = float(value), self.state.epoch
+        finite = value is not None and math.isfinite(value)
+        self.state.best_value, self.state.best_epoch = (float(value), self.state.epoch) if finite else (None, -1)
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            ckpt_io.copy_atomic(self.pool_file, self.out / ckpt_io.BEST)
+            for name in (ckpt_io.LAST, ckpt_io.BEST) if finite else (ckpt_io.LAST,):
+                ckpt_io.copy_atomic(self.pool_file, self.out / name)
 
     def _announce_continuation(self, start_epoch: int) -> None:
         """One stdout line the search engine reads: how many of this run's epochs were already trained."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from efficiency.replay import replay_one
 from efficiency.spaces import RESOURCE
 from efficiency.table import Table
 
-_RESUMED = "resumed_from_epoch="
+_RESUMED = "resumed_from_epoch"
+_METRIC = re.compile(r"(?:^|\s)([A-Za-z_]+)=(\S+)")
 
 
 def experiment(method: Method, table: Table, data: Path, trials: int, parallel: int, name: str) -> dict:
@@ -68,10 +70,12 @@ def trial_log(log: Path) -> tuple[int, list[tuple[int, float]]]:
     """Epochs one trial trained, and the (epoch, accuracy) pairs it reported, from its log."""
     resumed, reported = 0, []
     for line in log.read_text(errors="replace").splitlines():
-        if line.startswith(_RESUMED):
-            resumed = int(line[len(_RESUMED):].split()[0])
-        elif line.startswith("epoch=") and " accuracy=" in line:
-            fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+        if line.startswith("["):
+            continue  # the trainer's log lines
+        fields = dict(_METRIC.findall(line))
+        if _RESUMED in fields:
+            resumed = int(fields[_RESUMED])
+        elif "epoch" in fields and "accuracy" in fields:
             reported.append((int(fields["epoch"]), float(fields["accuracy"])))
     trained = sum(1 for epoch, _ in reported if epoch > resumed)
     return trained, reported

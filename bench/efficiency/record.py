@@ -7,7 +7,8 @@ stdout (Katib metric lines) goes to a log; per epoch we keep the validation accu
 printed and its `epoch_time`, plus the set-up time from fork to the first epoch's start.
 
 Results are appended to `<table>.jsonl` as they finish, so an interrupted recording continues
-where it stopped; `finish_table` turns them into the table JSON.
+where it stopped; `finish_table` turns them into the table JSON and, once every configuration is
+there, removes the .jsonl (recording again then starts over).
 """
 from __future__ import annotations
 
@@ -132,10 +133,10 @@ def record_space(space: Space, data: Path, table: Path, *, parallel: int = 2, li
             except ProcessLookupError:
                 pass
         shutil.rmtree(scratch, ignore_errors=True)
-    return finish_table(space, data, table)
+    return finish_table(space, data, table, parallel=parallel)
 
 
-def finish_table(space: Space, data: Path, table: Path) -> Path:
+def finish_table(space: Space, data: Path, table: Path, *, parallel: int = 2) -> Path:
     """Write the table JSON from `<table>.jsonl` (configurations in the space's order)."""
     rows = {}
     for line in table.with_suffix(".jsonl").read_text().splitlines():
@@ -158,9 +159,12 @@ def finish_table(space: Space, data: Path, table: Path) -> Path:
         "trainer_args": list(space.fixed_args) + ["--tensorboard=false", "--workers=0", "--threads=1", "--seed=0"],
         "recorded": {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
                      "cpus": os.cpu_count(), "python": platform.python_version(),
-                     "how": "trainer.cli.main(train ...) in forked processes, 2 at a time, 1 thread each"},
+                     "how": f"trainer.cli.main(train ...) in forked processes, {parallel} at a time, 1 thread each",
+                     "load_avg_at_end": [round(x, 1) for x in os.getloadavg()]},
         "parameters": {name: list(values) for name, values in space.choices.items()},
         "configs": configs,
     }
     table.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    if len(configs) == len(space.configurations()):
+        table.with_suffix(".jsonl").unlink()
     return table

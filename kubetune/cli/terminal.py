@@ -45,7 +45,8 @@ def console(stderr: bool = False, wide: bool = False):
 
     stream = sys.stderr if stderr else sys.stdout
     tty = colour(stream)
-    return Console(file=stream, width=UNLIMITED if wide else width_of(stream), highlight=False, soft_wrap=False,
+    # soft_wrap: a message line (a long file path) is never broken; tables are laid out to the width anyway.
+    return Console(file=stream, width=UNLIMITED if wide else width_of(stream), highlight=False, soft_wrap=True,
                    color_system="auto" if tty else None, force_terminal=tty, no_color=not tty, emoji=False)
 
 

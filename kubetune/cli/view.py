@@ -75,7 +75,7 @@ def show_trials(results: Results, output: str, limit: int | None = None) -> None
                                 out=out, inactive_of=results.inactive_of)
     emit(out, table)
     for note in notes:
-        out.print(f"[dim]{escape(note)}[/]")
+        out.print(f"[dim]{escape(note)}[/]", soft_wrap=False)  # prose: wrapped to the width
     for line in failure_summary(results.trials, out.width if output != "wide" else 200):
         out.print(_loud(line))
 
@@ -135,7 +135,7 @@ def show_outcome(results: Results, status: dict, where: dict, footer: list[str],
     table, notes = leaderboard(results, None if wide else LEADERBOARD_ROWS, None if wide else out.width, out)
     emit(out, table)
     for note in notes:
-        out.print(f"[dim]{escape(note)}[/]")
+        out.print(f"[dim]{escape(note)}[/]", soft_wrap=False)  # prose: wrapped to the width
     best = results.best or next((t for t in results.trials
                                  if t.name == (status.get("currentOptimalTrial") or {}).get("bestTrialName")), None)
     emit(out, status_table(status, results.name, results.inactive_of(best.assignments) if best else frozenset()))

@@ -35,7 +35,7 @@ from typing import Any
 
 from kubetune.experiment.duration import MAX_DURATION_ANNOTATION
 from kubetune.experiment.yaml_writer import dump_experiment
-from .errors import ConvertError, Note, Problems, show
+from .errors import ConvertError, Note, Problems
 from .nni_config import load_nni_config
 from .nni_config_common import NniConfig
 from .nni_encode import SPACE_ENV, Encoder

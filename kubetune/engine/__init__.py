@@ -5,6 +5,7 @@ local.py     workload container -> local process (path/env/image overrides)
 runner.py    trial processes and their output
 launch/      how they start: forked from a warm parent that imported torch, or a subprocess each
 collector.py StdOut / File metrics collection while a trial runs
+trialmetrics.py  one running trial's metrics: stored in batches, folded into running aggregates
 metrics/     Katib's TEXT/JSON metric parsing rules (Go behaviours: kubetune.gocompat)
 objective.py observation, objective value, best trial, goal
 state.py     SQLite state; status.py Katib-shaped status; engine.py the loop

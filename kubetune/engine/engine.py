@@ -29,7 +29,7 @@ from .local import LaunchSpec, LocalOverrides, local_launch
 from .objective import goal_reached
 from .launch import close_launcher, setup_launcher
 from .runner import Exited, Launcher, SubprocessLauncher, stop_all
-from .preflight import preflight
+from .preflight import create_output_mounts, preflight
 from .state import ExperimentState
 from .status import condition, experiment_status, set_condition
 from .trialbook import TrialBook
@@ -138,6 +138,8 @@ class LocalEngine:
         try:
             spec = local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
                                 TrialCollector.path_map(self.exp.metrics_collector, probe), self.exp.parallel_trial_count)
+            for line in create_output_mounts(pc.container, self.overrides.paths):
+                self.reporter.message(line)
             preflight(spec, pc.container, self.overrides.paths)  # a missing script fails here, not in every trial
         finally:
             shutil.rmtree(probe, ignore_errors=True)

@@ -8,7 +8,9 @@ runs, the engine checks the rendered sample trial (engine._check_launchable):
 * `python -m MODULE ...`: MODULE can be imported by the trial's interpreter, from its working
   directory with its PYTHONPATH (checked in a child interpreter: no trial code is imported);
 * every volume mount mapped to a local path (`--set-path`, `paths:` in --local-config) exists:
-  on the cluster a volume is there before the container starts.
+  on the cluster a volume is there before the container starts. A `readOnly` mount is the trial's
+  input, so a missing one is an error; a writable mount (models, outputs) that is missing is
+  created, as an empty volume would be, and said on the terminal (`create_output_mounts`).
 
 Each problem names what is missing, where it was looked for, and the flag that fixes it.
 """
@@ -109,6 +111,21 @@ def problems(spec: LaunchSpec, container: dict, mapped: dict[str, str]) -> list[
                          f"imported from {workdir} (with PYTHONPATH={spec.env.get('PYTHONPATH', '')!r}); install "
                          "it in this environment or map the directory that holds it with --set-path")
     return found
+
+
+def create_output_mounts(container: dict, mapped: dict[str, str]) -> list[str]:
+    """Create the missing local directories of writable mounts; the lines saying so."""
+    created = []
+    for mount in container.get("volumeMounts") or []:
+        local = mapped.get(mount.get("mountPath", ""))
+        if local is None or mount.get("readOnly") or Path(local).exists():
+            continue
+        try:
+            Path(local).mkdir(parents=True)
+        except OSError:
+            continue  # problems() reports it
+        created.append(f"created {local} for the writable volumeMount {mount.get('name')} at {mount.get('mountPath')}")
+    return created
 
 
 def preflight(spec: LaunchSpec, container: dict, mapped: dict[str, str]) -> None:

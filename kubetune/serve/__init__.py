@@ -12,6 +12,7 @@ earlystopping.py  the EarlyStopping service: GetEarlyStoppingRules (curves from 
                ValidateEarlyStoppingSettings, SetTrialStatus (trial_status.py: the Trial's condition)
 errors.py      every failure answered as a gRPC status (INVALID_ARGUMENT with kubetune validate's words)
 server.py      the grpc server, the health service Katib probes, signal handling
+ports.py       service names and Katib's ports (import-free: the CLI reads them at start-up)
 
 Dependencies point one way: kubetune.cli -> serve -> algorithms -> experiment (and cluster, for
 the Trial status write).

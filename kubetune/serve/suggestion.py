@@ -25,7 +25,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import grpc
 
 from kubetune.algorithms import AlgorithmContext, Suggester, SuggestionError, find_algorithm, registered_algorithms
 from kubetune.algorithms.extended import build_suggester

@@ -166,8 +166,8 @@ def test_parse_log_reads_the_trainers_metric_lines():
 
 def test_trial_log_counts_only_epochs_trained_after_a_continuation(tmp_path):
     log = tmp_path / "log"
-    log.write_text("resumed_from_epoch=3\n2026-01-01T00:00:00Z epoch=4 accuracy=0.7\n"
-                   "epoch=5 accuracy=0.72 epoch_time=1\n".replace("2026-01-01T00:00:00Z ", ""))
+    log.write_text("[trainer] model cells\nresumed_from_epoch=3\n2026-01-01T00:00:00Z epoch=4 accuracy=0.7\n"
+                   "epoch=5 accuracy=0.72 epoch_time=1\n")
     assert trial_log(log) == (2, [(4, 0.7), (5, 0.72)])
     log.write_text("resumed_from_epoch=9\nepoch=9 accuracy=0.8\n")  # the pool held the whole budget
     assert trial_log(log) == (0, [(9, 0.8)])

@@ -40,7 +40,7 @@ def test_script_in_a_mapped_working_dir(tmp_path):
 @pytest.mark.slow
 def test_missing_module_and_missing_mapped_directory(tmp_path):
     raw = experiment("nomodule", command=["python", "-m", "no_such_trial_module"],
-                     mounts=[{"name": "data", "mountPath": "/data"}],
+                     mounts=[{"name": "data", "mountPath": "/data", "readOnly": True}],
                      volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "datasets"}}])
     path = write_experiment(tmp_path, raw)
     r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"), "--set-path", f"/data={tmp_path / 'nope'}")
@@ -52,3 +52,17 @@ def test_missing_module_and_missing_mapped_directory(tmp_path):
     raw = experiment("jsonmod", command=["python", "-m", "json.tool"], trials=1, parallel=1)
     r = kubetune("run", str(write_experiment(tmp_path, raw)), "--workdir", str(tmp_path / "runs"))
     assert "no module" not in r.stderr and "no budget used" not in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_a_missing_writable_mount_is_created_and_said(tmp_path):
+    """An output volume (no readOnly) starts empty on a cluster: locally its directory is made."""
+    raw = experiment("outdir", command=["python", "-c", "print('epoch=1 accuracy=0.5 loss=0.5')"], trials=1,
+                     parallel=1, mounts=[{"name": "models", "mountPath": "/models"}],
+                     volumes=[{"name": "models", "emptyDir": {}}])
+    out = tmp_path / "made" / "models"
+    r = kubetune("run", str(write_experiment(tmp_path, raw)), "--workdir", str(tmp_path / "runs"),
+                 "--set-path", f"/models={out}")
+    assert r.returncode == 0, r.stderr
+    assert out.is_dir()
+    assert f"created {out} for the writable volumeMount models at /models" in r.stdout + r.stderr

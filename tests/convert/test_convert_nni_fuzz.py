@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from kubetune.convert import ConvertError, convert_nni
 from convert_nni_bases import SMALL_SPACE, V1_BASE, V2_BASE
 
-FUZZ = settings(max_examples=int(os.environ.get("KUBETUNE_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=int(os.environ.get("KUBETUNE_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=list(HealthCheck))
 
 KNOWN_KEYS = sorted({*V1_BASE, *V2_BASE, *V1_BASE["trial"], *V2_BASE["tuner"], "classArgs", "platform",
                      "builtinTunerName", "builtinAssessorName", "assessor", "advisor", "machineList", "localConfig",

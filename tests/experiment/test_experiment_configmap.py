@@ -106,7 +106,8 @@ def test_run_without_the_configmap_names_the_option(tmp_path, capsys):
 
 
 def test_validate_and_run_read_the_configmap(tmp_path, capsys):
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "trial-templates", "namespace": "kubeflow"},
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "trial-templates", "namespace": "kubeflow"},
                  "data": {"tiny.yaml": "\n".join([
                      "apiVersion: batch/v1", "kind: Job", "spec:", "  template:", "    spec:",
                      "      restartPolicy: Never", "      containers:", "        - name: training-container",

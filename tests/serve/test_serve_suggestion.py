@@ -82,7 +82,11 @@ def test_every_served_algorithm_has_a_case():
     assert set(registered_algorithms()) <= set(CASES), "add a whole-experiment case for the new algorithm"
 
 
-@pytest.mark.parametrize("algorithm", sorted(set(CASES) & set(registered_algorithms())))
+SLOW = {"bayesianoptimization"}  # GPSampler's acquisition search: seconds per ask
+
+
+@pytest.mark.parametrize("algorithm", [pytest.param(a, marks=[pytest.mark.slow] if a in SLOW else [])
+                                       for a in sorted(set(CASES) & set(registered_algorithms()))])
 def test_whole_experiment_for_each_algorithm(suggestion, algorithm):
     params, settings, parallel, max_trials = CASES[algorithm]
     doc = katib_experiment(f"whole-{algorithm}", algorithm, params=params, settings={**settings, "random_state": "7"}

@@ -125,7 +125,8 @@ def test_promoted_run_trains_only_the_missing_epochs_and_matches_a_straight_run(
     assert rung1["summary"]["epochs_trained"] == 1 and rung1["summary"]["config_key"] == rung3["summary"]["config_key"]
     # bit-identical to training 3 epochs in one go (the step schedule does not depend on the total)
     drop_time = lambda line: re.sub(r" epoch_time=\S+", "", line)  # noqa: E731
-    assert [drop_time(x) for x in _epoch_lines(rung3["out"])] == [drop_time(x) for x in _epoch_lines(straight["out"])[1:]]
+    assert [drop_time(x) for x in _epoch_lines(rung3["out"])] == \
+        [drop_time(x) for x in _epoch_lines(straight["out"])[1:]]
     a = torch.load(straight["dir"] / "last.pt", weights_only=True)
     b = torch.load(rung3["dir"] / "last.pt", weights_only=True)
     assert a["epoch"] == b["epoch"] == 3 and a["global_step"] == b["global_step"]
@@ -135,6 +136,14 @@ def test_promoted_run_trains_only_the_missing_epochs_and_matches_a_straight_run(
     assert [p.name for p in sorted((promoted["pool"] / rung3["summary"]["config_key"]).glob("*.pt"))] == \
         ["epoch-000003.pt"]
     assert (rung3["dir"] / "best.pt").is_file()
+
+
+@pytest.mark.slow
+def test_a_continued_run_can_be_resumed_after_a_kill_from_its_own_directory(promoted):
+    again = promoted["again"]["dir"]   # trained nothing: its directory holds the pool checkpoint it continued
+    ckpt = torch.load(again / "last.pt", weights_only=True)
+    assert ckpt["epoch"] == 3 and ckpt["config_key"] == promoted["rung3"]["summary"]["config_key"]
+    assert (again / "best.pt").is_file()
 
 
 @pytest.mark.slow
