@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -118,17 +119,15 @@ class CheckpointPool:
                 log(f"checkpoint pool: {self.dir} already holds epoch {deepest}; not publishing epoch {epoch}")
                 return False
             target = self.dir / f"epoch-{epoch:06d}.pt"
-            fd, tmp = tempfile.mkstemp(prefix=".publish.", suffix=".tmp", dir=self.dir)
-            os.close(fd)
+            tmp = self.dir / f".publish.{uuid.uuid4().hex}.tmp"
             try:
                 try:
-                    os.unlink(tmp)
-                    os.link(source, tmp)        # same file system: no copy
+                    os.link(source, tmp)        # same file system: no copy (the run replaces, never rewrites, it)
                 except OSError:
                     shutil.copyfile(source, tmp)
                 os.replace(tmp, target)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
                 raise
             for e, path in self.entries():
                 if e < epoch:

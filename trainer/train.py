@@ -209,6 +209,8 @@ class Trainer:
         momentum = chosen_momentum(cfg.bn_momentum, registry.model_family(name), init)
         layers = set_momentum(model, momentum)
         if not layers:
+            if cfg.bn_momentum is not None and self.main:
+                log(f"warning: bn_momentum {cfg.bn_momentum} has no effect: model {name} has no BatchNorm layer")
             return ""
         precise = f"precise BN on {cfg.precise_bn_batches} batches" if cfg.precise_bn_batches else "precise BN off"
         shown = "the model's own" if momentum is None else f"{momentum:g}"

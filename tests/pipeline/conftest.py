@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "cluster_backend"))  # fake_apiserver, katib_objects
+sys.path.insert(0, str(ROOT / "tests" / "cluster"))  # fake_apiserver, katib_objects
 sys.path.insert(0, str(ROOT))  # pipelines/
 
 

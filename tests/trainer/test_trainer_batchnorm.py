@@ -141,3 +141,15 @@ def test_efficientnet_from_scratch_evaluates_correctly_after_a_few_epochs(run_cl
     assert len(accuracies) == 3 and max(accuracies) >= 0.6, accuracies
     summary = json.loads((tmp_path / "e" / "summary.json").read_text())
     assert summary["best"]["value"] == pytest.approx(max(accuracies), abs=1e-5)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--precise-bn-batches", "-1"], "precise_bn_batches: must be 0 (off) or a positive number of batches"),
+    (["--bn-momentum", "1.5"], "bn_momentum: must be in (0, 1]"),
+])
+def test_bad_batchnorm_options_are_refused(args, message):
+    from trainer.config import build_config, parse_cli
+    from trainer.errors import ConfigError
+    with pytest.raises(ConfigError) as info:
+        build_config(parse_cli(args).assignments)
+    assert message in str(info.value)

@@ -38,7 +38,7 @@ def validate(cfg: TrainConfig) -> None:
     if cfg.best_metric == "score" and not (cfg.score_params_budget or cfg.score_macs_budget):
         raise bad("best_metric", "`score` is reported only with score_params_budget or score_macs_budget set")
     if cfg.precise_bn_batches < 0:
-        raise bad("precise_bn_batches", "must be >= 0 (0 = off)")
+        raise bad("precise_bn_batches", "must be 0 (off) or a positive number of batches")
     if cfg.bn_momentum is not None and not 0 < cfg.bn_momentum <= 1:
         raise bad("bn_momentum", "must be in (0, 1] (PyTorch's convention; TensorFlow's 0.99 is 0.01 here)")
     if cfg.threads < 0:
