@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from kubetune.gocompat.strconv import go_parse_float
+
 MINIMIZE = "minimize"
 MAXIMIZE = "maximize"
 OBJECTIVE_TYPES = (MINIMIZE, MAXIMIZE)
@@ -146,3 +148,29 @@ def ranked(trials: Iterable[TrialRow], objective_type: str) -> list[TrialRow]:
     scored = [t for t in trials if t.objective is not None]
     scored.sort(key=lambda t: (t.objective if objective_type == MINIMIZE else -t.objective, t.seq))
     return scored + [t for t in trials if t.objective is None]
+
+
+# Which value is a trial's objective (katib-semantics 5.7): shared by local and cluster results.
+UNAVAILABLE = "unavailable"  # Katib's text for a metric with no value
+STRATEGIES = ("min", "max", "latest")
+
+
+def selected_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str) -> str:
+    """The text Katib selects by metric strategy (getObjectiveMetricValue): min or max, falling
+    back to latest when that is "unavailable"; latest; anything else -> "unavailable"."""
+    metric = (obs or {}).get(metric_name)
+    if metric is None:
+        return UNAVAILABLE
+    if strategy in ("min", "max"):
+        value = metric.get(strategy, UNAVAILABLE)
+        return metric.get("latest", UNAVAILABLE) if value == UNAVAILABLE else value
+    if strategy == "latest":
+        return metric.get("latest", UNAVAILABLE)
+    return UNAVAILABLE
+
+
+def objective_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str) -> float | None:
+    """The selected value as a number; None when it is "unavailable" or not a float (use
+    selected_value for the text, which Katib still ranks, see summarize_trials)."""
+    text = selected_value(obs, metric_name, strategy)
+    return None if text == UNAVAILABLE else go_parse_float(text)

@@ -98,10 +98,25 @@ def test_trainer_depends_on_nothing_in_kubetune():
 
 
 def test_bottom_layers_import_no_part_above_them():
+    """results (trial rows, the best-trial and objective-selection rules), gocompat (Go semantics)
+    and numbers (formatting for people) are what every other part builds on."""
     graph = part_graph()
     bottom = {"kubetune.results", "kubetune.gocompat", "kubetune.numbers"}
-    bad = {src: dict(graph[src]) for src in bottom if graph.get(src)}
-    assert not bad, f"bottom-layer parts import other parts: {bad}"
+    bad = {src: {dst: files for dst, files in graph[src].items() if dst not in bottom}
+           for src in bottom if graph.get(src)}
+    assert not any(bad.values()), f"bottom-layer parts import other parts: {bad}"
+
+
+def test_experiment_and_algorithms_stay_below_the_executors():
+    """The spec model knows no algorithm; algorithms know neither engine nor cluster (so the
+    local engine and the Katib services serve the same code)."""
+    graph = part_graph()
+    allowed = {"kubetune.experiment": {"kubetune.results", "kubetune.gocompat", "kubetune.numbers"},
+               "kubetune.algorithms": {"kubetune.experiment", "kubetune.results", "kubetune.gocompat",
+                                       "kubetune.numbers"}}
+    bad = {src: {dst: files for dst, files in graph.get(src, {}).items() if dst not in ok}
+           for src, ok in allowed.items()}
+    assert not any(bad.values()), f"imports above their layer: {bad}"
 
 
 def test_no_source_file_over_the_limit():

@@ -10,16 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kubetune.results import TrialRow
+from kubetune.results import TrialRow, objective_value
 
 from .names import EXPERIMENT_LABEL
-
-
-def objective_value(observation, metric, strategy):
-    # imported on use: the local `kubetune status` path loads this module but never needs it
-    from kubetune.engine.objective import objective_value as select
-
-    return select(observation, metric, strategy)
 
 
 _STATE_ORDER = ("Killed", "Failed", "Succeeded", "EarlyStopped", "Running", "MetricsUnavailable")

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from kubetune.gocompat.strconv import go_parse_float
-from kubetune.results import MINIMIZE, check_objective_type, is_better
+from kubetune.results import MINIMIZE, UNAVAILABLE, check_objective_type, is_better
 
-from .metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, katib_time_ns
+from .metrics.report import ZERO_TIME, MetricLog, katib_time_ns
 
-STRATEGIES = ("min", "max", "latest")
 
 Observation = dict[str, dict[str, str]]
 
@@ -135,27 +134,6 @@ def has_observation(obs: Mapping[str, Mapping[str, str]], objective_name: str) -
     succeeded workload without it becomes MetricsUnavailable."""
     metric = obs.get(objective_name)
     return metric is not None and metric.get("latest", UNAVAILABLE) != UNAVAILABLE
-
-
-def selected_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str) -> str:
-    """The text Katib selects by metric strategy (getObjectiveMetricValue): min or max, falling
-    back to latest when that is "unavailable"; latest; anything else -> "unavailable"."""
-    metric = (obs or {}).get(metric_name)
-    if metric is None:
-        return UNAVAILABLE
-    if strategy in ("min", "max"):
-        value = metric.get(strategy, UNAVAILABLE)
-        return metric.get("latest", UNAVAILABLE) if value == UNAVAILABLE else value
-    if strategy == "latest":
-        return metric.get("latest", UNAVAILABLE)
-    return UNAVAILABLE
-
-
-def objective_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str) -> float | None:
-    """The selected value as a number; None when it is "unavailable" or not a float (use
-    selected_value for the text, which Katib still ranks, see summarize_trials)."""
-    text = selected_value(obs, metric_name, strategy)
-    return None if text == UNAVAILABLE else go_parse_float(text)
 
 
 def goal_reached(value: float | None, goal: float | None, objective_type: str) -> bool:

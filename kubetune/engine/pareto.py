@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 from kubetune.experiment.objectives import Objectives
 from kubetune.results import TrialRow
 
-from .objective import objective_value
+from kubetune.results import objective_value
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from kubetune.algorithms import SuggestionError, TrialView
 from kubetune.algorithms.earlystopping import early_stopping_rule, rule_to_dict
 from kubetune.results import Counts, TrialRow, better, optimal_trial
 
-from .objective import objective_value
+from kubetune.results import objective_value
 
 
 class TrialBook:

@@ -27,8 +27,10 @@ from kubetune.gocompat.strconv import go_parse_float
 from kubetune.gocompat.strings import go_trim_space
 
 from .collector import Batch, CollectorFailure
-from .metrics.report import UNAVAILABLE, MetricsCollectionError
-from .objective import ZERO_MICROS, Observation, ObservationBuilder, objective_value
+from kubetune.results import UNAVAILABLE, objective_value
+
+from .metrics.report import MetricsCollectionError
+from .objective import ZERO_MICROS, Observation, ObservationBuilder
 from .state import ExperimentState
 
 

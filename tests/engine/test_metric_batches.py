@@ -16,7 +16,8 @@ from engine_helpers import experiment
 from kubetune.algorithms.earlystopping import Rule, RuleEvaluator
 from kubetune.engine import collector as collector_module
 from kubetune.engine.collector import Batch, CollectorFailure, TrialCollector
-from kubetune.engine.metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, katib_time_ns
+from kubetune.results import UNAVAILABLE
+from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, katib_time_ns
 from kubetune.engine.objective import ObservationBuilder, observation
 from kubetune.engine.state import ExperimentState
 from kubetune.engine.trialmetrics import TrialMetrics, objective_curves

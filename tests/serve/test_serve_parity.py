@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 from kubetune.engine import LocalEngine
-from kubetune.engine.objective import selected_value
+from kubetune.results import selected_value
 from kubetune.experiment import experiment_from_dict
 from kubetune.serve.katib_api import api_pb2_grpc
 from katib_driver import KatibTrial, assignments_of, experiment_pb, request, run_like_katib

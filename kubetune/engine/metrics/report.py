@@ -6,11 +6,10 @@ from typing import Iterable, Sequence
 
 from kubetune.gocompat.rfc3339 import parse_go_time
 from kubetune.gocompat.strconv import go_parse_float
+from kubetune.results import UNAVAILABLE
 
 # time.Time{}.UTC().Format(time.RFC3339): the timestamp of a line without a parsable one.
 ZERO_TIME = "0001-01-01T00:00:00Z"
-# consts.UnavailableMetricValue
-UNAVAILABLE = "unavailable"
 
 
 class MetricsCollectionError(ValueError):

@@ -4,7 +4,8 @@ from hypothesis import given, settings, strategies as st
 
 from kubetune.engine.metrics import filters
 from kubetune.engine.metrics.filters import DEFAULT_FILTER
-from kubetune.engine.metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, MetricsCollectionError, finalize
+from kubetune.results import UNAVAILABLE
+from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, MetricsCollectionError, finalize
 from kubetune.engine.metrics.text import TextMetricParser, parse_text_file
 from kubetune.gocompat.re2 import FilterError, compile_go_regex, go_find_all_submatch
 

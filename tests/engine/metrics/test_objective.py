@@ -1,11 +1,11 @@
 """Observation, objective value by strategy, best trial, goal (katib-semantics 5.6-5.8, 7.3)."""
 import pytest
 
-from kubetune.engine.metrics.report import UNAVAILABLE, ZERO_TIME, MetricLog, MetricsCollectionError, finalize
+from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, MetricsCollectionError, finalize
 from kubetune.engine.objective import (
-    best_trial, db_ordered, goal_reached, has_observation, objective_value, observation,
-    selected_value, summarize_trials,
+    best_trial, db_ordered, goal_reached, has_observation, observation, summarize_trials,
 )
+from kubetune.results import UNAVAILABLE, objective_value, selected_value
 
 U = UNAVAILABLE
 
