@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_experiment import job_experiment  # noqa: E402
+from bench_experiment import job_experiment, run_child_engine  # noqa: E402
 
 STATUS_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
@@ -61,25 +61,8 @@ def child(workdir: str, name: str, trials: int, parallel: int) -> None:
 
 
 def run_engine(workdir: Path, name: str, trials: int, parallel: int) -> dict:
-    import psutil
-
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(workdir), name,
-                             "--trials", str(trials), "--parallel", str(parallel)],
-                            stdout=subprocess.PIPE, text=True, cwd=REPO)
-    sampled = 0
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            sampled = max(sampled, ps.memory_info().rss)
-        except psutil.Error:
-            break
-        time.sleep(0.05)
-    out, _ = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"engine child exited {proc.returncode}")
-    report = json.loads(out.strip().splitlines()[-1])
-    report["sampled_rss_mb"] = sampled / 2**20
-    return report
+    return run_child_engine([__file__, "--child", str(workdir), name, "--trials", str(trials),
+                             "--parallel", str(parallel)], REPO)
 
 
 # -- status latency ----------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_experiment import job_experiment  # noqa: E402
+from bench_experiment import job_experiment, run_child_engine  # noqa: E402
 
 # The trial: N lines of 16 bytes, written in blocks of 10,000 lines.
 TRIAL = """
@@ -69,23 +68,7 @@ def child(workdir: str, name: str, lines: int, kind: str) -> None:
 
 
 def run_engine(workdir: Path, name: str, lines: int, kind: str) -> dict:
-    import psutil
-
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(workdir), name, str(lines), kind],
-                            stdout=subprocess.PIPE, text=True, cwd=REPO)
-    sampled = 0
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            sampled = max(sampled, ps.memory_info().rss)
-        except psutil.Error:
-            break
-        time.sleep(0.05)
-    out, _ = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"engine child exited {proc.returncode}")
-    report = json.loads(out.strip().splitlines()[-1])
-    report["sampled_rss_mb"] = sampled / 2**20
+    report = run_child_engine([__file__, "--child", str(workdir), name, str(lines), kind], REPO)
     db = workdir / name / "state.db"
     report["db_mb"] = sum(p.stat().st_size for p in db.parent.glob("state.db*")) / 2**20
     with sqlite3.connect(db) as conn:

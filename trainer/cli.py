@@ -131,10 +131,15 @@ def cmd_train(argv: Sequence[str]) -> int:
     return 0
 
 
-def _predict_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m trainer predict",
-                                description="Predict classes for images; writes CSV id,label,prob_<class>...")
+def _checkpoint_parser(command: str, description: str) -> argparse.ArgumentParser:
+    """The parser of a command that reads a checkpoint (predict, export), with its --checkpoint."""
+    p = argparse.ArgumentParser(prog=f"python -m trainer {command}", description=description)
     p.add_argument("--checkpoint", required=True, help="best.pt / last.pt, or a run directory")
+    return p
+
+
+def _predict_parser() -> argparse.ArgumentParser:
+    p = _checkpoint_parser("predict", "Predict classes for images; writes CSV id,label,prob_<class>...")
     p.add_argument("--data", required=True, help="folder of images (recursive), CSV manifest (path column) or one image")
     p.add_argument("--out", required=True, help="CSV file to write")
     p.add_argument("--batch-size", type=int, default=256)
@@ -153,9 +158,7 @@ def cmd_predict(argv: Sequence[str]) -> int:
 
 def _export_parser() -> argparse.ArgumentParser:
     from trainer.export import DEFAULT_OPSET
-    p = argparse.ArgumentParser(prog="python -m trainer export",
-                                description="Export a checkpoint to DIR/model.onnx + DIR/metadata.json")
-    p.add_argument("--checkpoint", required=True, help="best.pt / last.pt, or a run directory")
+    p = _checkpoint_parser("export", "Export a checkpoint to DIR/model.onnx + DIR/metadata.json")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
     p.add_argument("--verify", action="store_true", help="check onnxruntime's output against PyTorch")

@@ -99,6 +99,17 @@ def _parameter_document(param: Any) -> dict:
     return {"name": param.name, "parameterType": param.type, "feasibleSpace": space}
 
 
+def missing_settings(ctx: AlgorithmContext, required: Sequence[str], hint: str) -> Problem | None:
+    """The error for required settings that are not set ("<algorithm> needs settings ...; missing ..."),
+    at spec.algorithm.algorithmSettings; None when all are set."""
+    missing = [k for k in required if k not in ctx.settings_dict]
+    if not missing:
+        return None
+    needs = ", ".join(required[:-1]) + " and " + required[-1] if len(required) > 1 else required[0]
+    return error(f"{ctx.path}.algorithmSettings",
+                 f"{ctx.name} needs settings {needs}; missing {', '.join(missing)}", hint)
+
+
 Check = Callable[[AlgorithmContext], list[Problem]]
 
 # What happens to a run-time problem, added to its hint so it reads right in lint and engine.

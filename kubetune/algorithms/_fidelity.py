@@ -93,9 +93,11 @@ def sampler_rule(ctx: AlgorithmContext) -> Callable[[int], list[Problem]]:
     return lambda i: choice_setting(ctx, i, SAMPLERS)
 
 
-def check_fidelity(ctx: AlgorithmContext, table: dict[str, Callable[[int], list[Problem]]]) -> list[Problem]:
-    """The whole settings check: each setting by its rule, unknown names refused, then the rules
-    between settings (required ones, one spelling of R, r <= R)."""
+def check_fidelity(ctx: AlgorithmContext, own: dict[str, Callable[[int], list[Problem]]]) -> list[Problem]:
+    """The whole settings check: each setting by its rule (the resource and model settings, then
+    the algorithm's `own`), unknown names refused, then the rules between settings (required
+    ones, one spelling of R, r <= R)."""
+    table = {**resource_rules(ctx), **model_rules(ctx), **own}
     problems = needs_parameters(ctx) + settings_table(ctx, table)
     settings = {name: value for _, name, value in ctx.katib_settings()}
     where = f"{ctx.path}.algorithmSettings"

@@ -38,9 +38,7 @@ from kubetune.algorithms._fidelity import (
     FidelitySettings,
     ModelSettings,
     check_fidelity,
-    model_rules,
     parse_fidelity,
-    resource_rules,
     sampler_rule,
 )
 from kubetune.algorithms.base import SUCCEEDED, Suggestion, TrialView
@@ -79,9 +77,9 @@ def max_brackets(min_resource: float, max_resource: float, eta: int) -> int:
 
 
 def check_asha(ctx: AlgorithmContext) -> list[Problem]:
-    table = {**resource_rules(ctx), **model_rules(ctx), "sampler": sampler_rule(ctx),
-             "brackets": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1")}
-    problems = check_fidelity(ctx, table)
+    problems = check_fidelity(ctx, {
+        "sampler": sampler_rule(ctx),
+        "brackets": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1")})
     if any(p.is_error for p in problems):
         return problems
     s = ctx.settings_dict

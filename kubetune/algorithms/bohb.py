@@ -38,9 +38,7 @@ from kubetune.algorithms._fidelity import (
     FidelitySettings,
     ModelSettings,
     check_fidelity,
-    model_rules,
     parse_fidelity,
-    resource_rules,
 )
 from kubetune.algorithms.base import TrialView
 from kubetune.algorithms.hyperband import BracketScheduler, check_resource, hyperband_plan, plan_resources
@@ -53,9 +51,8 @@ NAME = "bohb"
 
 
 def check_bohb(ctx: AlgorithmContext) -> list[Problem]:
-    table = {**resource_rules(ctx), **model_rules(ctx),
-             "iterations": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1")}
-    return check_fidelity(ctx, table)
+    return check_fidelity(ctx, {
+        "iterations": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1")})
 
 
 def lint_bohb(exp: Experiment) -> list[Problem]:

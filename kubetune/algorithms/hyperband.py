@@ -62,6 +62,7 @@ from optuna.study import StudyDirection
 from kubetune.algorithms._checks import (
     AlgorithmContext,
     ignored_settings,
+    missing_settings,
     needs_parameters,
     non_negative_int,
     parses,
@@ -113,16 +114,14 @@ def hyperband_min_parallel(r_l: float, eta_text: str | None) -> int:
 def check_hyperband(ctx: AlgorithmContext) -> list[Problem]:
     problems = needs_parameters(ctx)
     settings = {name: value for _, name, value in ctx.katib_settings()}
-    if "r_l" not in settings or "resource_name" not in settings:
-        missing = [k for k in ("r_l", "resource_name") if k not in settings]
-        return problems + [error(f"{ctx.path}.algorithmSettings",
-                                 f"hyperband needs settings r_l and resource_name; missing {', '.join(missing)}",
-                                 "r_l is the maximum resource (e.g. epochs), resource_name the parameter "
-                                 "that receives it")]
-    i_rl = ctx.index_of("r_l")
+    missing = missing_settings(ctx, ("r_l", "resource_name"),
+                               "r_l is the maximum resource (e.g. epochs), resource_name the parameter "
+                               "that receives it")
+    if missing is not None:
+        return problems + [missing]
     ok, r_l = parses(float, settings["r_l"])
     if not ok or r_l < 0:
-        return problems + [error(ctx.setting_path(i_rl), f"r_l: found {show(settings['r_l'])}; "
+        return problems + [error(ctx.setting_path(ctx.index_of("r_l")), f"r_l: found {show(settings['r_l'])}; "
                                  "must be a positive number")]
     blame = "r_l"
     if "eta" in settings:

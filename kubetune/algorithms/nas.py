@@ -8,6 +8,7 @@ typed settings (unknown names rejected), darts' minima (unknown names forwarded 
 from __future__ import annotations
 
 import math
+from typing import Iterator
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -28,6 +29,17 @@ NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"),
                    "darts": ("algorithm-settings", "search-space", "num-layers")}
 
 
+def _mappings(items: list, path: str) -> Iterator[tuple[str, dict]]:
+    """(path of the entry, entry) for the mapping entries of a list (others are reported elsewhere)."""
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            yield f"{path}[{i}]", item
+
+
+def _required(mapping: dict, key: str, path: str) -> list[Problem]:
+    return [] if mapping.get(key) else [error(f"{path}.{key}", "required field is missing")]
+
+
 def _nas_operations(ctx: AlgorithmContext) -> list[Problem]:
     nas = ctx.spec.get("nasConfig")
     if not isinstance(nas, dict):
@@ -37,25 +49,17 @@ def _nas_operations(ctx: AlgorithmContext) -> list[Problem]:
     operations = as_list(nas.get("operations"))
     if not operations:
         problems.append(error("spec.nasConfig.operations", "at least one operation is required"))
-    for i, op in enumerate(operations):
-        path = f"spec.nasConfig.operations[{i}]"
-        if not isinstance(op, dict):
-            continue
-        if not op.get("operationType"):
-            problems.append(error(f"{path}.operationType", "required field is missing"))
+    for path, op in _mappings(operations, "spec.nasConfig.operations"):
+        problems += _required(op, "operationType", path)
         params = as_list(op.get("parameters"))
         if not params:
             problems.append(error(f"{path}.parameters", "each operation needs at least one parameter"))
-        for j, p in enumerate(params):
-            ppath = f"{path}.parameters[{j}]"
-            if not isinstance(p, dict):
-                continue
-            if not p.get("name"):
-                problems.append(error(f"{ppath}.name", "required field is missing"))
+        for ppath, p in _mappings(params, f"{path}.parameters"):
+            problems += _required(p, "name", ppath)
             ptype = p.get("parameterType")
             space = p.get("feasibleSpace") if isinstance(p.get("feasibleSpace"), dict) else {}
             if not ptype:
-                problems.append(error(f"{ppath}.parameterType", "required field is missing"))
+                problems += _required(p, "parameterType", ppath)
             elif ptype in ("categorical", "discrete"):
                 if not space.get("list"):
                     problems.append(error(f"{ppath}.feasibleSpace.list", f"a {ptype} parameter needs a list"))

@@ -8,7 +8,7 @@ string with numbers). The service ignores settings it does not know.
 """
 from __future__ import annotations
 
-from kubetune.algorithms._checks import AlgorithmContext, needs_parameters, parses
+from kubetune.algorithms._checks import AlgorithmContext, missing_settings, needs_parameters, parses
 from kubetune.algorithms.registry import IGNORES, Algorithm
 from kubetune.experiment.errors import Problem, error, show, warning
 from kubetune.experiment.lint import lint_parameters
@@ -21,12 +21,10 @@ MAX_NAME = 26  # pbt names trials <name>-<uuid4> (name + 37 chars); Job names st
 def check_pbt(ctx: AlgorithmContext) -> list[Problem]:
     problems = needs_parameters(ctx)
     settings = ctx.settings_dict
-    missing = [k for k in PBT_REQUIRED if k not in settings]
-    if missing:
-        return problems + [error(f"{ctx.path}.algorithmSettings",
-                                 f"pbt needs settings {', '.join(PBT_REQUIRED)}; missing {', '.join(missing)}",
-                                 'e.g. suggestion_trial_dir: "/var/log/katib/checkpoints/", '
-                                 'n_population: "40", truncation_threshold: "0.2"')]
+    missing = missing_settings(ctx, PBT_REQUIRED, 'e.g. suggestion_trial_dir: "/var/log/katib/checkpoints/", '
+                               'n_population: "40", truncation_threshold: "0.2"')
+    if missing is not None:
+        return problems + [missing]
     i = ctx.index_of("n_population")
     ok, n = parses(int, settings["n_population"])
     if not ok or n < 5:

@@ -6,45 +6,53 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 from .common import UserError, add_local_run_options, write_output
 from .load import load_one
+
+
+def _format_parser(csub: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
+                   help: str, description: str, source: str, source_help: str,
+                   out_help: str = "write the Experiment here (default: stdout)") -> argparse.ArgumentParser:
+    """One `convert FORMAT SOURCE [-o OUT]` subcommand, run by `func`."""
+    p = csub.add_parser(name, help=help, description=description)
+    p.add_argument(source, help=source_help)
+    p.add_argument("-o", "--output", dest="out", metavar="OUT", help=out_help)
+    p.set_defaults(func=func)
+    return p
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("convert", help="convert another tool's experiment into a Katib Experiment")
     c.set_defaults(func=lambda a: c.print_help() or 2)
     csub = c.add_subparsers(metavar="FORMAT")
-    n = csub.add_parser("nni", help="an NNI experiment config (v1 or v2) and its search space",
-                        description="Convert an NNI experiment (config v1/v2 + search space) into a Katib "
-                                    "Experiment; notes on approximations go to stderr and into the YAML. "
-                                    "See docs/nni-migration.md.")
-    n.add_argument("config", help="NNI config YAML (config.yml)")
-    n.add_argument("-o", "--output", dest="out", metavar="OUT",
-                   help="write the Experiment here (default: stdout; with --run: <workdir>/<name>.yaml)")
+    n = _format_parser(csub, "nni", cmd_convert_nni, "an NNI experiment config (v1 or v2) and its search space",
+                       "Convert an NNI experiment (config v1/v2 + search space) into a Katib "
+                       "Experiment; notes on approximations go to stderr and into the YAML. "
+                       "See docs/nni-migration.md.",
+                       "config", "NNI config YAML (config.yml)",
+                       "write the Experiment here (default: stdout; with --run: <workdir>/<name>.yaml)")
     n.add_argument("--image", help="trial container image (default: the kubetune trainer image)")
     n.add_argument("--namespace", help="metadata.namespace of the Experiment (default: none, kubectl's current)")
     n.add_argument("--run", action="store_true", help="then run it locally, as `kubetune run` (the trial code "
                                                       "directory is mapped to /code automatically)")
     add_local_run_options(n, "with --run: ")
-    n.set_defaults(func=cmd_convert_nni)
-    o = csub.add_parser("optuna", help="an Optuna-style search space (kind: SearchSpace, docs/search-spaces.md)",
-                        description="Compile a kubetune SearchSpace file (Optuna-style parameters, conditional "
-                                    "parameters, objectives) into the Katib Experiment `kubetune run` runs; it "
-                                    "runs unchanged on Katib, flattened. See docs/search-spaces.md.")
-    o.add_argument("space", help="SearchSpace YAML")
-    o.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
-    o.set_defaults(func=cmd_convert_optuna)
-    k = csub.add_parser("katib", help="the plain-Katib form of a kubetune Experiment (fixed-product -> grid)",
-                        description="Rewrite kubetune's extensions that Katib rejects: algorithm fixed-product "
-                                    "becomes grid over one categorical parameter `scaling` listing the allowed "
-                                    "alpha,beta,gamma triples. See docs/search-spaces.md.")
-    k.add_argument("file", help="Experiment YAML (or a SearchSpace file)")
-    k.add_argument("-o", "--output", dest="out", metavar="OUT", help="write the Experiment here (default: stdout)")
+    _format_parser(csub, "optuna", cmd_convert_optuna,
+                   "an Optuna-style search space (kind: SearchSpace, docs/search-spaces.md)",
+                   "Compile a kubetune SearchSpace file (Optuna-style parameters, conditional "
+                   "parameters, objectives) into the Katib Experiment `kubetune run` runs; it "
+                   "runs unchanged on Katib, flattened. See docs/search-spaces.md.",
+                   "space", "SearchSpace YAML")
+    k = _format_parser(csub, "katib", cmd_convert_katib,
+                       "the plain-Katib form of a kubetune Experiment (fixed-product -> grid)",
+                       "Rewrite kubetune's extensions that Katib rejects: algorithm fixed-product "
+                       "becomes grid over one categorical parameter `scaling` listing the allowed "
+                       "alpha,beta,gamma triples. See docs/search-spaces.md.",
+                       "file", "Experiment YAML (or a SearchSpace file)")
     k.add_argument("--services", action="store_true", help="for a Katib running kubetune's own services "
                    "(docs/cluster.md): keep the algorithm, move the kubetune.io/* annotations into kubetune.* "
                    "algorithm settings")
-    k.set_defaults(func=cmd_convert_katib)
 
 
 def cmd_convert_nni(args) -> int:

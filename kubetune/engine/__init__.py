@@ -9,6 +9,8 @@ trialmetrics.py  one running trial's metrics: stored in batches, folded into run
 metrics/     Katib's TEXT/JSON metric parsing rules (Go behaviours: kubetune.gocompat)
 objective.py observation, objective value, best trial, goal
 state.py     SQLite state; status.py Katib-shaped status; engine.py the loop
+termination.py  when the experiment is over (goal, budgets, max duration) and its conditions
+launch_check.py a sample trial rendered and checked before anything runs
 preflight.py what the first trial needs from this machine, checked before it starts
 failures.py  why a trial failed, in a line or two (and when most fail the same way)
 dashboard.py optuna-dashboard over the state; dashboard_table.py its trials table page

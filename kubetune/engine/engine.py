@@ -8,30 +8,27 @@ then apply the events that arrived (metrics -> early stopping, exits -> trial co
 from __future__ import annotations
 
 import dataclasses
-import os
 import queue
-import shutil
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
-
-import psutil
+from typing import Sequence
 
 from kubetune.experiment import Experiment
 from kubetune.results import Counts, TrialRow
 
 from .checkpoints import with_checkpoint_pool
 from .collector import TrialCollector
+from .failures import failed_message
 from .gpus import GpuPool
+from .launch_check import check_launchable
 from .local import LaunchSpec, LocalOverrides, local_launch
-from .objective import goal_reached
 from .launch import close_launcher, setup_launcher
-from .runner import Exited, Launcher, SubprocessLauncher, stop_all
-from .preflight import create_output_mounts, preflight
+from .runner import Exited, Launcher, SubprocessLauncher, reap_orphans, rotate_log, stop_all
 from .state import ExperimentState
-from .status import condition, experiment_status, set_condition
+from .status import condition, experiment_status
+from . import termination
 from .trialbook import TrialBook
 from .trialmetrics import TrialMetrics, objective_curves
 from .extensions import build_suggester, extension_notes, record_annotations
@@ -41,7 +38,6 @@ from .template import TemplateError, new_trial_name, primary_container, render_w
 
 # Spec fields a re-run may change (Katib's restart edit, 7.7); anything else is a different experiment.
 BUDGET_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
-LOG_TAIL_LINES = 20
 
 
 class EngineError(RuntimeError):
@@ -129,22 +125,8 @@ class LocalEngine:
         return state
 
     def _check_launchable(self) -> None:
-        """Render a trial with sample values before anything runs, so a broken template or a
-        missing command fails the run at once instead of failing every trial."""
-        sample = {p.name: _sample_value(p) for p in self.exp.parameters}
-        workload = render_workload(self.exp.trial_template, sample, f"{self.exp.name}-check", self.exp.namespace)
-        pc = primary_container(workload, self.exp.trial_template.get("primaryContainerName", ""))
-        probe = self.dir / "trials" / ".launch-check"
-        try:
-            spec = local_launch(pc, self.overrides, probe, f"{self.exp.name}-check", self.exp.namespace,
-                                TrialCollector.path_map(self.exp.metrics_collector, probe), self.exp.parallel_trial_count)
-            for line in create_output_mounts(pc.container, self.overrides.paths):
-                self.reporter.message(line)
-            preflight(spec, pc.container, self.overrides.paths)  # a missing script fails here, not in every trial
-        finally:
-            shutil.rmtree(probe, ignore_errors=True)
-        if pc.gpus and not self.gpu_pool.all:
-            self.reporter.message(f"trials ask for {pc.gpus} nvidia.com/gpu; this machine has none: running on CPU")
+        """Check a sample trial before anything runs (launch_check.py), then set up the launcher."""
+        spec = check_launchable(self.exp, self.overrides, self.dir, bool(self.gpu_pool.all), self.reporter.message)
         # Warm workers or a subprocess per trial (kubetune/engine/launch); says which on the reporter.
         self.launcher, self._owns_launcher = setup_launcher(self._launcher_choice, self.exp.annotations, spec,
                                                             self.dir, self.reporter.message)
@@ -165,13 +147,11 @@ class LocalEngine:
         conditions = exp_row["conditions"]
         trials = {t.name: t for t in state.trials()}
         if exp_row["completed"] is not None:
-            if not self._restartable(conditions, len(trials)):
+            if not termination.restartable(self.exp, conditions, len(trials)):
                 return self._result(state, conditions)
-            conditions = [c for c in conditions if c["type"] not in ("Succeeded", "Failed")]
-            conditions = set_condition(conditions, condition("Restarting", "ExperimentRestarting",
-                                                             "Experiment is restarted", time.time()))
+            conditions = termination.restarted(conditions, time.time())
             state.set_conditions(conditions, None)
-        self._reap_orphans(state)
+        reap_orphans(state.interrupted())
         reset = state.reset_interrupted()
         self.book = book = TrialBook(state.trials(), self.exp.objective.type, self.exp.objective.strategies)
         self.reporter.resumed(reset, sum(t.terminal for t in book.rows.values()))
@@ -204,14 +184,15 @@ class LocalEngine:
                     try:
                         new = self._schedule(state, suggester, counts)
                     except SuggestionError as e:
-                        conditions = self._complete(state, conditions, "Failed", "ExperimentFailed",
-                                                    f"Suggestion has failed: {e}")
+                        conditions = self._complete(state, conditions,
+                                                    ("Failed", "ExperimentFailed", f"Suggestion has failed: {e}"))
                         completed = True
                         new = []
                     if new is None:  # nothing running and nothing new: search space exhausted
                         exhausted = True
-                        conditions = self._complete(state, conditions, "Succeeded", "ExperimentSuggestionEndReached",
-                                                    "Suggestion reached the end of the search space")
+                        conditions = self._complete(state, conditions, (
+                            "Succeeded", "ExperimentSuggestionEndReached",
+                            "Suggestion reached the end of the search space"))
                         completed = True
                     else:
                         for row in new:
@@ -244,63 +225,19 @@ class LocalEngine:
         for run in self.running.values():
             run.handle.kill("Interrupted")
 
-    def _restartable(self, conditions: list[dict], n_trials: int) -> bool:
-        """Katib 7.7: only a MaxTrialsReached experiment whose maxTrialCount was raised above its trial count."""
-        done = next((c for c in conditions if c["type"] == "Succeeded" and c["status"] == "True"), None)
-        return (done is not None and done["reason"] == "ExperimentMaxTrialsReached"
-                and self.exp.max_trial_count is not None and self.exp.max_trial_count > n_trials)
-
-    def _reap_orphans(self, state: ExperimentState) -> None:
-        """Trial processes of a killed `kubetune run` live on in their own session: end them first."""
-        for name, pid, started in state.interrupted():
-            if not pid:
-                continue
-            try:
-                proc = psutil.Process(pid)
-                if started is not None and abs(proc.create_time() - started) > 1.0:
-                    continue  # pid recycled by an unrelated process
-                os.killpg(pid, signal.SIGKILL)
-            except (psutil.Error, ProcessLookupError, PermissionError):
-                continue
-
     # -- termination (7.4) ------------------------------------------------------------------
     def _check_termination(self, state, conditions, counts: Counts):
-        objective = self.exp.objective
-        best = self.book.best
-        if best is not None and objective.goal is not None and goal_reached(best.objective, objective.goal, objective.type):
-            return True, self._complete(state, conditions, "Succeeded", "ExperimentGoalReached",
-                                        "Experiment has succeeded because Objective goal has reached")
-        max_failed = self.exp.max_failed_trial_count
-        if max_failed is not None and counts.failed_for_budget > 0 and counts.failed_for_budget >= max_failed:
-            return True, self._complete(state, conditions, "Failed", "ExperimentFailed",
-                                        "Experiment has failed because max failed count has reached")
-        max_trials = self.exp.max_trial_count
-        if max_trials is not None and counts.completed >= max_trials:
-            return True, self._complete(state, conditions, "Succeeded", "ExperimentMaxTrialsReached",
-                                        "Experiment has succeeded because max trial count has reached")
-        # kubetune extension (NNI's maxExperimentDuration): no new trials after the annotation's
-        # wall-clock time since creation; running trials finish. Katib ignores the annotation.
-        from kubetune.experiment.duration import MAX_DURATION_ANNOTATION, max_duration_seconds
-        try:
-            limit = max_duration_seconds(self.exp.annotations)
-        except ValueError as e:
-            return True, self._complete(state, conditions, "Failed", "ExperimentFailed", str(e))
-        if limit is not None and time.time() - self.created_at >= limit:
-            return True, self._complete(
-                state, conditions, "Succeeded", "ExperimentMaxDurationReached",
-                f"Experiment has succeeded because max duration has reached ({MAX_DURATION_ANNOTATION}: "
-                f"{self.exp.annotations[MAX_DURATION_ANNOTATION]})")
-        running = condition("Running", "ExperimentRunning", "Experiment is running", time.time())
-        new = set_condition(conditions, running)
+        end = termination.ending(self.exp, self.book.best, counts, self.created_at, time.time())
+        if end is not None:
+            return True, self._complete(state, conditions, end)
+        new = termination.running(conditions, time.time())
         if new is not conditions:
             state.set_conditions(new, None)
         return False, new
 
-    def _complete(self, state, conditions, type_, reason, message):
-        now = time.time()
-        # Katib flips Running to False (reason kept) and appends the final condition last.
-        conditions = [{**c, "status": "False"} if c["type"] == "Running" else c for c in conditions]
-        conditions = set_condition(conditions, condition(type_, reason, message, now))
+    def _complete(self, state, conditions, end: termination.Ending):
+        now, (type_, _, message) = time.time(), end
+        conditions = termination.completed(conditions, end, now)
         state.set_conditions(conditions, now)
         self.reporter.message(f"experiment {type_}: {message}")
         return conditions
@@ -351,7 +288,7 @@ class LocalEngine:
                 still.append(name)
                 continue
             trial_dir = self.dir / "trials" / name
-            _rotate_log(trial_dir / "log")
+            rotate_log(trial_dir / "log")
             try:
                 collector = TrialCollector(self.exp.metrics_collector, self.exp.metric_names, trial_dir,
                                            notify=lambda n=name: self.events.put(MetricsEvent(n)),
@@ -441,8 +378,8 @@ class LocalEngine:
                          "Job was active longer than specified deadline (activeDeadlineSeconds)", ev.returncode, {})
         elif ev.returncode != 0:
             why = ev.reason or f"exit code {ev.returncode}"
-            self._finish(state, ev.trial, "Failed", "TrialFailed",
-                         f"{why}; last lines of {trial_dir / 'log'}:\n{_tail(trial_dir / 'log')}", ev.returncode, {})
+            self._finish(state, ev.trial, "Failed", "TrialFailed", failed_message(why, trial_dir / "log"),
+                         ev.returncode, {})
         elif run.metrics.sidecar_failed:  # Katib: the sidecar container failed, so the pod and the trial did
             self._finish(state, ev.trial, "Failed", "TrialFailed", run.metrics.failure.message, 0, {})
         else:
@@ -468,28 +405,6 @@ class LocalEngine:
         rows = state.trials()
         status = experiment_status(state.experiment(), rows, self.exp.objective.type)
         return RunResult(self.exp.name, self.dir, status, rows, interrupted)
-
-def _sample_value(p) -> str:
-    if p.values:
-        return p.values[0]
-    return p.format_value(p.min)
-
-
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _rotate_log(path: Path) -> None:
-    """A re-run attempt keeps the previous attempt's log beside it."""
-    if path.exists():
-        n = 1
-        while path.with_name(f"log.{n}").exists():
-            n += 1
-        path.rename(path.with_name(f"log.{n}"))
-
 
 def _main_thread() -> bool:
     import threading

@@ -2,7 +2,7 @@
 trials/status`, the pipeline's search step).
 
 The engine stores a failed trial's message as `exit code 2; last lines of <log>:` followed by the
-log's tail (stdout and stderr merged, as Katib's StdOut collector reads them). `reason_lines`
+log's tail (`failed_message` writes it) (stdout and stderr merged, as Katib's StdOut collector reads them). `reason_lines`
 picks the meaningful part of that tail: an exception's last line, lines that say "error",
 "No such file", "not found"..., else the last lines that are not metric reports or progress bars.
 Since the log merges both streams, "stderr first" means: what looks like an error comes first.
@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 from kubetune.results import TrialRow
 
 FAILED_STATES = ("Failed", "MetricsUnavailable")
 REASON_CHARS = 160
+LOG_TAIL_LINES = 20
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # A metric report (`epoch=3 accuracy=0.81 loss=0.4`, `accuracy: 0.81`) or a progress bar.
@@ -32,6 +34,15 @@ _ERRORISH = re.compile(r"\b(error|errno|fatal|failed|failure|cannot|can't|could 
                        r"does not exist|denied|killed|out of memory|oom|segmentation fault|abort(ed)?|usage:)\b",
                        re.IGNORECASE)
 _HEADER = re.compile(r"^(.*?); last lines of (.*):$")
+
+
+def failed_message(why: str, log: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The message stored for a trial that failed: `why; last lines of LOG:` and the log's tail."""
+    try:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        tail = "(no log)"
+    return f"{why}; last lines of {log}:\n{tail}"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A trial whose script is missing fails in a second, and so does every other one: a converted NNI
 config with its code directory mapped wrong burned a 100-trial budget in 11 s. So before anything
-runs, the engine checks the rendered sample trial (engine._check_launchable):
+runs, the engine checks the rendered sample trial (launch_check.py):
 
 * `python SCRIPT ...`: SCRIPT is a file, relative to the trial's working directory;
 * `python -m MODULE ...`: MODULE can be imported by the trial's interpreter, from its working

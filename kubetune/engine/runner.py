@@ -100,6 +100,32 @@ def stop_all(handles: list, reason: str = "Killed") -> None:
             pass
 
 
+def reap_orphans(interrupted: list[tuple[str, int | None, float | None]]) -> None:
+    """Trial processes of a killed `kubetune run` live on in their own session: end them first.
+    `interrupted`: (trial, pid, start time) of the trials the state still has Running."""
+    import psutil
+
+    for _name, pid, started in interrupted:
+        if not pid:
+            continue
+        try:
+            proc = psutil.Process(pid)
+            if started is not None and abs(proc.create_time() - started) > 1.0:
+                continue  # pid recycled by an unrelated process
+            os.killpg(pid, signal.SIGKILL)
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+
+
+def rotate_log(path: Path) -> None:
+    """A re-run attempt keeps the previous attempt's log beside it (log.1, log.2, ...)."""
+    if path.exists():
+        n = 1
+        while path.with_name(f"log.{n}").exists():
+            n += 1
+        path.rename(path.with_name(f"log.{n}"))
+
+
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)  # the trial is a session leader: take its children too

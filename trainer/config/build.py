@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from trainer.config.coercion import coerce, parse_scalar
 from trainer.config.schema import (ALIASES, CONTEXT_KEYS, FREE_SECTIONS, IGNORED_KEYS, INTERNAL, SPECS, TrainConfig,
                                    close_matches, known_names, norm_key)
 from trainer.config.validation import validate
 from trainer.errors import ConfigError
 from trainer.models.registry import match_kwarg, model_family, resolve_model_name
+from trainer.yaml_text import parse_yaml
 
 
 @dataclass
@@ -52,10 +51,7 @@ def load_config_file(path: str) -> list[Assignment]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"--config: file not found: {path}")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--config {path}: not valid YAML: {exc}") from None
+    data = parse_yaml(p.read_text(encoding="utf-8"), f"--config {path}")
     if data is None:
         return []
     return flatten_yaml(data, path)

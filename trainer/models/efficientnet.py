@@ -16,6 +16,7 @@ phi defaults to 1.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -129,29 +130,6 @@ def build_efficientnet(
     )
 
 
-def _register(variant: str) -> None:
-    def builder(
-        num_classes: int,
-        *,
-        in_channels: int = 3,
-        image_size: int | None = None,
-        alpha: float | None = None,
-        beta: float | None = None,
-        gamma: float | None = None,
-        phi: float | None = None,
-        scaling: str | Sequence[float] | None = None,
-        dropout: float | None = None,
-        drop_connect: float = 0.2,
-    ) -> nn.Module:
-        return build_efficientnet(
-            variant, num_classes, in_channels=in_channels, image_size=image_size, alpha=alpha, beta=beta,
-            gamma=gamma, phi=phi, scaling=scaling, dropout=dropout, drop_connect=drop_connect,
-        )
-
-    builder.__name__ = builder.__qualname__ = f"build_{variant.replace('-', '_')}"
-    builder.__doc__ = f"{variant} from efficientnet-pytorch (random init); see module docstring for scaling."
-    register_model(variant, family="efficientnet")(builder)
-
-
+# One registration per variant: the registry reads the partial's signature (num_classes, *, ...).
 for _variant in VARIANTS:
-    _register(_variant)
+    register_model(_variant, family="efficientnet")(functools.partial(build_efficientnet, _variant))

@@ -10,6 +10,11 @@ Adding a family is one decorated function:
     @register_model("mynet", family="custom")
     def build_mynet(num_classes: int, *, width: int = 32, in_channels: int = 3) -> nn.Module: ...
 
+A `functools.partial` of a wider builder also registers (its signature and annotations are read
+through the partial), so variants of one builder need no copy of its parameter list:
+
+    register_model("mynet-wide", family="custom")(functools.partial(build_mynet_variant, "wide"))
+
 Importing this module imports no torch: the built-in builders load on first use, and
 `model_family` / `resolve_model_name` answer built-in names from trainer.models.families.
 """
@@ -17,6 +22,7 @@ Importing this module imports no torch: the built-in builders load on first use,
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 import math
@@ -75,12 +81,32 @@ def _load_builtins() -> None:
             importlib.import_module(module)
 
 
+def _builder_label(fn: Builder) -> str:
+    """A builder's name for messages: `build_x`, or `build_x('b0')` for a functools.partial."""
+    if isinstance(fn, functools.partial):
+        bound = [repr(a) for a in fn.args] + [f"{k}={v!r}" for k, v in fn.keywords.items()]
+        return f"{_builder_label(fn.func)}({', '.join(bound)})"
+    return fn.__qualname__
+
+
+def _innermost(fn: Builder) -> Builder:
+    """The function under any functools.partial layers."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return fn
+
+
+def _builder_origin(fn: Builder) -> tuple[str, str]:
+    """(module, label): the same builder defined again (a module re-imported) has the same origin."""
+    return _innermost(fn).__module__, _builder_label(fn)
+
+
 def _builder_kwarg_types(fn: Builder, extra: Mapping[str, Any] | None) -> dict[str, Any]:
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     if not params or params[0].name != "num_classes":
-        raise TypeError(f"model builder {fn.__qualname__} must take num_classes as its first argument")
-    hints = typing.get_type_hints(fn)
+        raise TypeError(f"model builder {_builder_label(fn)} must take num_classes as its first argument")
+    hints = typing.get_type_hints(_innermost(fn))
     kwarg_types: dict[str, Any] = {}
     has_var_kw = False
     for p in params[1:]:
@@ -89,10 +115,10 @@ def _builder_kwarg_types(fn: Builder, extra: Mapping[str, Any] | None) -> dict[s
         elif p.kind is inspect.Parameter.KEYWORD_ONLY:
             kwarg_types[p.name] = hints.get(p.name, Any)
         else:
-            raise TypeError(f"model builder {fn.__qualname__}: parameter {p.name!r} must be keyword-only")
+            raise TypeError(f"model builder {_builder_label(fn)}: parameter {p.name!r} must be keyword-only")
     if extra:
         if not has_var_kw:
-            raise TypeError(f"model builder {fn.__qualname__} declares extra_kwargs but has no **kwargs")
+            raise TypeError(f"model builder {_builder_label(fn)} declares extra_kwargs but has no **kwargs")
         kwarg_types.update(extra)
     return kwarg_types
 
@@ -100,7 +126,7 @@ def _builder_kwarg_types(fn: Builder, extra: Mapping[str, Any] | None) -> dict[s
 def register_model(
     name: str, *, family: str, extra_kwargs: Mapping[str, Any] | None = None
 ) -> Callable[[Builder], Builder]:
-    """Register `fn(num_classes, **kw) -> nn.Module` under `name`.
+    """Register `fn(num_classes, **kw) -> nn.Module` (a function or a functools.partial) under `name`.
 
     `extra_kwargs` (name -> type) declares keyword names a builder takes through `**kwargs`
     (e.g. per-stage overrides `n_repeat_2`), so they are still listed and validated.
@@ -113,8 +139,8 @@ def register_model(
     def decorator(fn: Builder) -> Builder:
         existing = _REGISTRY.get(name)
         if existing is not None and existing.builder is not fn:
-            if existing.builder.__qualname__ != fn.__qualname__ or existing.builder.__module__ != fn.__module__:
-                raise ValueError(f"model name {name!r} is already registered by {existing.builder.__qualname__}")
+            if _builder_origin(existing.builder) != _builder_origin(fn):
+                raise ValueError(f"model name {name!r} is already registered by {_builder_label(existing.builder)}")
         _REGISTRY[name] = ModelSpec(name, family, fn, _builder_kwarg_types(fn, extra_kwargs))
         return fn
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Iterable, Mapping, Sequence
 
-from kubetune.algorithms._checks import AlgorithmContext, above, at_least, number_setting, settings_table
+from kubetune.algorithms._checks import AlgorithmContext, settings_table
+from kubetune.algorithms.earlystopping._common import early_stopping_setting, lint_min_trials, min_trials_rules
 from kubetune.algorithms.earlystopping.rules import Rule
-from kubetune.experiment.access import as_list
-from kubetune.experiment.errors import Problem, warning
+from kubetune.experiment.errors import Problem
 from kubetune.experiment.types import Experiment
 from kubetune.results import MAXIMIZE, check_objective_type
 
@@ -30,28 +30,16 @@ DEFAULT_START_STEP = 4
 
 
 def check_medianstop(ctx: AlgorithmContext) -> list[Problem]:
-    table = {
-        "min_trials_required": lambda i: number_setting(ctx, i, "int", above(0), "an integer > 0"),
-        "start_step": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1"),
-    }
-    return settings_table(ctx, table)
+    return settings_table(ctx, min_trials_rules(ctx))
 
 
 def lint_medianstop(exp: Experiment) -> list[Problem]:
     """A rule that needs more succeeded trials than the budget allows never fires."""
-    es = exp.spec.get("earlyStopping") or {}
-    settings = {s["name"]: s.get("value") for s in as_list(es.get("algorithmSettings"))
-                if isinstance(s, dict) and isinstance(s.get("name"), str)}
     try:
-        min_trials = int(settings.get("min_trials_required") or DEFAULT_MIN_TRIALS_REQUIRED)
+        min_trials = int(early_stopping_setting(exp, "min_trials_required") or DEFAULT_MIN_TRIALS_REQUIRED)
     except (TypeError, ValueError):
         min_trials = DEFAULT_MIN_TRIALS_REQUIRED
-    max_trials = exp.spec.get("maxTrialCount")
-    if isinstance(max_trials, int) and min_trials >= max_trials:
-        return [warning("spec.earlyStopping.algorithmSettings", f"medianstop needs {min_trials} succeeded "
-                        f"trials before it stops anything, but maxTrialCount is {max_trials}",
-                        "lower min_trials_required (default 3)")]
-    return []
+    return lint_min_trials(exp, "medianstop", min_trials)
 
 
 class SettingsError(ValueError):

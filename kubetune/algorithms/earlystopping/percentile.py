@@ -21,11 +21,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from kubetune.algorithms._checks import AlgorithmContext, above, number_setting, settings_table, at_least
-from kubetune.algorithms.earlystopping._common import best, checked_settings
+from kubetune.algorithms._checks import AlgorithmContext, number_setting, settings_table
+from kubetune.algorithms.earlystopping._common import (
+    best,
+    checked_settings,
+    early_stopping_setting,
+    lint_min_trials,
+    min_trials_rules,
+)
 from kubetune.algorithms.earlystopping.rules import Rule
-from kubetune.experiment.access import as_list
-from kubetune.experiment.errors import Problem, warning
+from kubetune.experiment.errors import Problem
 from kubetune.experiment.types import Experiment
 from kubetune.results import MAXIMIZE, check_objective_type
 
@@ -36,25 +41,17 @@ DEFAULTS = {"percentile": 50.0, "min_trials_required": 3, "start_step": 4}
 def check_percentile(ctx: AlgorithmContext) -> list[Problem]:
     table = {
         "percentile": lambda i: number_setting(ctx, i, "float", lambda v: 0 < v < 100, "a number in (0, 100)"),
-        "min_trials_required": lambda i: number_setting(ctx, i, "int", above(0), "an integer > 0"),
-        "start_step": lambda i: number_setting(ctx, i, "int", at_least(1), "an integer >= 1"),
+        **min_trials_rules(ctx),
     }
     return settings_table(ctx, table)
 
 
 def lint_percentile(exp: Experiment) -> list[Problem]:
-    es = exp.spec.get("earlyStopping") or {}
-    settings = {s.get("name"): s.get("value") for s in as_list(es.get("algorithmSettings")) if isinstance(s, dict)}
     try:
-        need = int(settings.get("min_trials_required") or DEFAULTS["min_trials_required"])
+        need = int(early_stopping_setting(exp, "min_trials_required") or DEFAULTS["min_trials_required"])
     except (TypeError, ValueError):
         return []
-    max_trials = exp.spec.get("maxTrialCount")
-    if isinstance(max_trials, int) and need >= max_trials:
-        return [warning("spec.earlyStopping.algorithmSettings", f"percentile needs {need} succeeded trials "
-                        f"before it stops anything, but maxTrialCount is {max_trials}",
-                        "lower min_trials_required (default 3)")]
-    return []
+    return lint_min_trials(exp, "percentile", need)
 
 
 def compute_rule(succeeded: Sequence[Sequence[float]], objective_type: str,

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 
 from trainer.errors import ConfigError
 from trainer.models.blocks.generators import ArgError, GlobalAvgPool, Linear, ModuleGenerator, get_generator
+from trainer.yaml_text import parse_yaml
 
 __all__ = ["BlockNetwork", "build_network", "load_config", "example_names", "EXAMPLES_DIR", "scale_repeat"]
 
@@ -56,10 +56,7 @@ def load_config(config: str | os.PathLike | Mapping[str, Any]) -> tuple[dict[str
         source, body = str(path), path.read_text(encoding="utf-8")
     else:
         raise ConfigError(f"yaml model config file not found: {text!r} (bundled examples: {', '.join(example_names())})")
-    try:
-        data = yaml.safe_load(body)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML ({exc})") from None
+    data = parse_yaml(body, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with a 'backbone' list, found {type(data).__name__}")
     return data, source

@@ -24,11 +24,11 @@ import inspect
 import typing
 from typing import Any
 
-import yaml
 
 from trainer.errors import ConfigError
 from trainer.models.blocks.activations import canonical_activation
 from trainer.models.blocks.generators import ArgError, get_generator
+from trainer.yaml_text import parse_yaml
 
 __all__ = ["cells_to_yaml", "cells_param_types", "NORMAL_CELLS", "REDUCTION_CELLS", "MAX_STAGES", "PER_STAGE"]
 
@@ -184,10 +184,7 @@ def _args_list(field: str, value: list | str | None) -> list | None:
     if value is None:
         return None
     if isinstance(value, str):
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"cells: {field} is not valid YAML ({exc})") from None
+        value = parse_yaml(value, f"cells: {field}")
     if not isinstance(value, list):
         raise ConfigError(f"cells: {field} must be a list of module args, found {value!r}")
     return value

@@ -244,18 +244,25 @@ class _Convolutional(ModuleGenerator):
         return _conv_size(size, k, self.stride_for(first), self.padding(k))
 
 
+def _padded_args(kernel_size: int) -> tuple[Arg, ...]:
+    """kernel_size (this default), stride and padding (null: "same") of a `_Padded` module."""
+    return (Arg("kernel_size", int, kernel_size, positive, ">= 1"),
+            Arg("stride", int, 1, positive, ">= 1"),
+            Arg("padding", int, None, non_negative, ">= 0 or null", nullable=True))
+
+
+class _Padded(_Convolutional):
+    """A convolution whose `padding` arg is explicit (null: "same", kernel // 2)."""
+
+    def padding(self, kernel: int) -> int:
+        return L.autopad(kernel, self.args["padding"])
+
+
 @register_module
-class Conv(_Convolutional):
+class Conv(_Padded):
     """[out_channel, kernel_size=1, stride=1, padding=null(same), groups=1, activation=ReLU]"""
 
-    ARGS = (
-        _OUT,
-        Arg("kernel_size", int, 1, positive, ">= 1"),
-        Arg("stride", int, 1, positive, ">= 1"),
-        Arg("padding", int, None, non_negative, ">= 0 or null", nullable=True),
-        Arg("groups", int, 1, positive, ">= 1"),
-        Arg("activation", "activation", "ReLU"),
-    )
+    ARGS = (_OUT, *_padded_args(1), Arg("groups", int, 1, positive, ">= 1"), Arg("activation", "activation", "ReLU"))
 
     def validate(self) -> None:
         g = self.args["groups"]
@@ -264,9 +271,6 @@ class Conv(_Convolutional):
                 "groups", f"must divide the input channels {self.in_channel} and output channels "
                 f"{self.out_channel}, found {g}")
 
-    def padding(self, kernel: int) -> int:
-        return L.autopad(kernel, self.args["padding"])
-
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
         return L.Conv(in_channel, self.out_channel, a["kernel_size"], self.stride_for(first), a["padding"],
@@ -274,19 +278,10 @@ class Conv(_Convolutional):
 
 
 @register_module
-class DWConv(_Convolutional):
+class DWConv(_Padded):
     """[out_channel, kernel_size=3, stride=1, padding=null(same), activation=ReLU]; groups=gcd(in,out)"""
 
-    ARGS = (
-        _OUT,
-        Arg("kernel_size", int, 3, positive, ">= 1"),
-        Arg("stride", int, 1, positive, ">= 1"),
-        Arg("padding", int, None, non_negative, ">= 0 or null", nullable=True),
-        Arg("activation", "activation", "ReLU"),
-    )
-
-    def padding(self, kernel: int) -> int:
-        return L.autopad(kernel, self.args["padding"])
+    ARGS = (_OUT, *_padded_args(3), Arg("activation", "activation", "ReLU"))
 
     def build_one(self, in_channel: int, first: bool) -> nn.Module:
         a = self.args
