@@ -15,8 +15,8 @@ Two steps (bench/README.md has the numbers and what they mean):
            (`kubetune run` of the winner vs random on the real trainer), and end with
            `search efficiency: best=METHOD compute_to_random_best=F vs_optuna=R`.
 
-    .venv/bin/python bench/search_efficiency.py --quick          # <= 15 min on 2 cores
-    .venv/bin/python bench/search_efficiency.py [--seeds 20] [--parallel 4] [--out DIR]
+    .venv/bin/python bench/search_efficiency.py --quick          # 20 seeds, <= 15 min on 2 cores
+    .venv/bin/python bench/search_efficiency.py [--seeds 100] [--parallel 4] [--out DIR]
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from efficiency.table import Table
 
     t_start = time.monotonic()
-    seeds = list(range(args.seeds if args.seeds else (5 if args.quick else 20)))
+    seeds = list(range(args.seeds if args.seeds else (20 if args.quick else 100)))
     methods, notes = available_methods(args.methods.split(",") if args.methods else None)
     for note in notes:
         print(f"note: {note}")
@@ -86,6 +86,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     for s in stats:
         print(report.text_table(s, len(seeds)))
         print()
+    for s in stats:
+        print(report.space_line(s))
     verdict = report.verdict(stats, args.cap)
     args.out.mkdir(parents=True, exist_ok=True)
     png = anytime_png(results, stats, args.out / "anytime.png")
@@ -103,8 +105,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
               f"seeds; vs_optuna is a lower bound")
     if not args.no_live:
         from efficiency.live import confirm
-        live = confirm(verdict.best, tables[0], args.data, quick=args.quick, parallel=2)
-        doc["live"] = live
+        doc["live"] = {t.space.name: confirm(verdict.best, t, args.data, parallel=2)
+                       for t in (tables[:1] if args.quick else tables)}
     (args.out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
     print(f"total {time.monotonic() - t_start:.0f} s; load at end: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -120,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=None,
                         help="record: trainings at a time (default 2); replay: virtual workers (default 4)")
     parser.add_argument("--limit", type=int, default=None, help="record: at most this many configurations")
-    parser.add_argument("--quick", action="store_true", help="5 seeds and a short live check (<= 15 min)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 5 quick, 20 full)")
+    parser.add_argument("--quick", action="store_true", help="20 seeds, live check on cells only (<= 15 min)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 20 quick, 100 full)")
     parser.add_argument("--methods", default=None, help="comma-separated methods (default: all available)")
     parser.add_argument("--cap", type=float, default=2.0, help="replay each search up to this many budgets")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results.json and anytime.png go here")

@@ -4,8 +4,10 @@
     spaces    the two search spaces (the lecture's cells network; EfficientNet compound scaling)
     record    train every configuration of a space with the real trainer; store the curves
     table     the stored curves (bench/data/search_efficiency/<space>.json)
-    simulate  kubetune's real suggesters and early-stopping rules on a virtual clock of P workers
+    simulate  a virtual cluster of P workers replaying recorded epochs for any search driver
+    kubetune_driver  kubetune's real suggesters, early-stopping rules and checkpoint pool on it
     optuna_peer  Optuna's TPESampler + HyperbandPruner over the same curves
+    replay    every method x seed over the tables
     methods   the methods compared, from what kubetune's registries hold
     report    statistics, the text table, the closing line
     plot      the anytime plot (PNG, drawn with Pillow)

@@ -66,8 +66,9 @@ def experiment(method: Method, table: Table, data: Path, trials: int, parallel: 
             "metadata": {"name": name, "namespace": "default"}, "spec": spec}
 
 
-def trial_log(log: Path) -> tuple[int, list[tuple[int, float]]]:
-    """Epochs one trial trained, and the (epoch, accuracy) pairs it reported, from its log."""
+def trial_log(log: Path) -> list[tuple[str, int, float, bool]]:
+    """(time stamp, epoch, accuracy, trained in this run) of every epoch one trial reported; a
+    continued run's report of an epoch its checkpoint already held is not trained again."""
     resumed, reported = 0, []
     for line in log.read_text(errors="replace").splitlines():
         if line.startswith("["):
@@ -76,9 +77,10 @@ def trial_log(log: Path) -> tuple[int, list[tuple[int, float]]]:
         if _RESUMED in fields:
             resumed = int(fields[_RESUMED])
         elif "epoch" in fields and "accuracy" in fields:
-            reported.append((int(fields["epoch"]), float(fields["accuracy"])))
-    trained = sum(1 for epoch, _ in reported if epoch > resumed)
-    return trained, reported
+            stamp = line.split()[0] if line.split()[0].endswith("Z") else ""
+            epoch = int(fields["epoch"])
+            reported.append((stamp, epoch, float(fields["accuracy"]), epoch > resumed))
+    return reported
 
 
 def run_live(method: Method, table: Table, data: Path, trials: int, parallel: int, workdir: Path) -> dict:
@@ -91,22 +93,30 @@ def run_live(method: Method, table: Table, data: Path, trials: int, parallel: in
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"kubetune run {path} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    status = json.loads(proc.stdout)
-    epochs, best, diffs = 0, -math.inf, []
-    for trial in _trials(status):
+    events, diffs = [], []  # events: (time stamp, accuracy, trained) of every report, all trials
+    for trial in _trials(json.loads(proc.stdout)):
         log = workdir / name / "trials" / trial["name"] / "log"
         if not log.is_file():
             continue
-        trained, reported = trial_log(log)
-        epochs += trained
         curve = table.curve(trial["assignments"]).accuracy
-        for epoch, acc in reported:
-            best = max(best, acc)
+        for stamp, epoch, acc, trained in trial_log(log):
+            events.append((stamp, acc, trained))
             if 0 < epoch <= len(curve):
                 diffs.append(abs(acc - curve[epoch - 1]))
-    return {"method": method.name, "trials": trials, "epochs": epochs, "best": best, "wall_s": round(wall, 1),
+    events.sort()
+    trace, epochs = [], 0  # (epochs trained so far, best so far) in the order the reports came
+    for _, acc, trained in events:
+        epochs += trained
+        if not trace or acc > trace[-1][1]:
+            trace.append((epochs, acc))
+    return {"method": method.name, "trials": trials, "epochs": epochs, "wall_s": round(wall, 1),
+            "best": trace[-1][1] if trace else math.nan, "trace": trace,
             "table_abs_diff_median": statistics.median(diffs) if diffs else math.nan,
             "table_abs_diff_max": max(diffs) if diffs else math.nan, "reports": len(diffs)}
+
+
+def epochs_to(trace: list[tuple[int, float]], target: float) -> float:
+    return next((e for e, best in trace if best >= target - 1e-12), math.inf)
 
 
 def _trials(status: dict) -> list[dict]:
@@ -120,12 +130,12 @@ def _trials(status: dict) -> list[dict]:
     return out
 
 
-def confirm(winner: str, table: Table, data: Path, *, quick: bool, parallel: int = 2, progress=print) -> dict:
-    """Run random and the winner live on `table`'s space; print and return what they did."""
+def confirm(winner: str, table: Table, data: Path, *, parallel: int = 2, progress=print) -> dict:
+    """Run random (B full trainings) and the winner (the same epochs) live on `table`'s space."""
     from efficiency.data import make_hard_digits
 
     data = make_hard_digits(data)
-    random_trials = 6 if quick else int(table.space.budget_trials)
+    random_trials = int(table.space.budget_trials)
     budget = random_trials * table.max_epochs
     method = next(m for m in METHODS if m.name == winner)
     counts = [replay_one(table, method, s, parallel=parallel, cap_epochs=budget).trials for s in range(5)]
@@ -140,9 +150,11 @@ def confirm(winner: str, table: Table, data: Path, *, quick: bool, parallel: int
                      f"{res['table_abs_diff_median']:.4f}, max {res['table_abs_diff_max']:.4f} over "
                      f"{res['reports']} reports")
     r, w = out["random"], out[winner]
-    verdict = ("confirmed" if w["best"] >= r["best"] - 1e-9 and w["epochs"] <= r["epochs"]
-               else "not confirmed")
-    progress(f"live check: {winner} best {w['best']:.4f} with {w['epochs']} epochs vs random "
-             f"{r['best']:.4f} with {r['epochs']} epochs: {verdict}")
-    out["verdict"] = verdict
+    need = epochs_to(w["trace"], r["best"])
+    out["winner_epochs_to_random_best"] = need
+    out["fraction"] = need / r["epochs"] if r["epochs"] else math.nan
+    out["verdict"] = "confirmed" if need <= r["epochs"] else "not confirmed"
+    progress(f"live check ({table.space.name}): {winner} reached random's best {r['best']:.4f} after {need:g} "
+             f"epochs = {out['fraction']:.2f} x random's {r['epochs']} (its own best {w['best']:.4f} after "
+             f"{w['epochs']} epochs): {out['verdict']}")
     return out

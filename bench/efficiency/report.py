@@ -112,6 +112,17 @@ def markdown_table(stats: SpaceStats) -> str:
     return "\n".join(lines)
 
 
+def space_line(stats: SpaceStats) -> str:
+    """One space's verdict: its best kubetune method, that method's F and the peer's."""
+    cost = {n: median(m.cost) for n, m in stats.methods.items()}
+    mine = {n: v for n, v in cost.items() if n not in ("random", OPTUNA_PEER)}
+    best = min(mine, key=lambda n: (mine[n], n))
+    peer = cost.get(OPTUNA_PEER, math.nan)
+    ratio = peer / mine[best] if mine[best] > 0 and math.isfinite(mine[best]) else math.nan
+    return (f"{stats.space}: best {best} needs {_num(mine[best], 2)} x B to reach random's final best; "
+            f"optuna-tpe+hyperband {_num(peer, 2)} x B (ratio {_num(ratio, 2)}); random {_num(cost['random'], 2)} x B")
+
+
 @dataclass
 class Verdict:
     best: str

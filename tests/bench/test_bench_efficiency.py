@@ -164,13 +164,13 @@ def test_parse_log_reads_the_trainers_metric_lines():
         parse_log("epoch=1 accuracy=0.5\nepoch=3 accuracy=0.5\n")
 
 
-def test_trial_log_counts_only_epochs_trained_after_a_continuation(tmp_path):
+def test_trial_log_marks_the_epochs_a_continuation_did_not_train(tmp_path):
     log = tmp_path / "log"
-    log.write_text("[trainer] model cells\nresumed_from_epoch=3\n2026-01-01T00:00:00Z epoch=4 accuracy=0.7\n"
-                   "epoch=5 accuracy=0.72 epoch_time=1\n")
-    assert trial_log(log) == (2, [(4, 0.7), (5, 0.72)])
+    log.write_text("[trainer] model cells\nresumed_from_epoch=3\n2026-01-01T00:00:01Z epoch=4 accuracy=0.7\n"
+                   "2026-01-01T00:00:02Z epoch=5 accuracy=0.72 epoch_time=1\n")
+    assert trial_log(log) == [("2026-01-01T00:00:01Z", 4, 0.7, True), ("2026-01-01T00:00:02Z", 5, 0.72, True)]
     log.write_text("resumed_from_epoch=9\nepoch=9 accuracy=0.8\n")  # the pool held the whole budget
-    assert trial_log(log) == (0, [(9, 0.8)])
+    assert trial_log(log) == [("", 9, 0.8, False)]
 
 
 def test_table_load_names_what_is_missing(tmp_path):
