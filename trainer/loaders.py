@@ -17,6 +17,10 @@ from torch.utils.data import DataLoader, Sampler
 
 from trainer import distributed as dist
 from trainer.config.schema import TrainConfig
+# Imported here, not when the data is prepared: it brings torchvision (whose import pulls in torch._dynamo,
+# inductor and sympy: ~4 s on a 2-core VM), so a warm parent that imports trainer.train (kubetune's warm
+# workers, bench/efficiency/record.py) pays it once instead of every forked trial.
+from trainer.data import DataConfig, prepare_data
 from trainer.errors import ConfigError
 from trainer.model_setup import input_size
 from trainer.report import log
@@ -98,7 +102,6 @@ def class_balanced_weights(targets: list[int]) -> torch.Tensor:
 
 def prepare_run_data(cfg: TrainConfig, main: bool):
     """The DataBundle for this run; rank 0 builds the decoded cache, the other ranks wait and reuse it."""
-    from trainer.data import DataConfig, prepare_data
     if not cfg.data:
         raise ConfigError("data: no dataset given; use --data DIR|CSV (or a `data:` key in --config)")
     dcfg = DataConfig(path=cfg.data, image_size=input_size(cfg), val_ratio=cfg.val_ratio, split=cfg.split,
