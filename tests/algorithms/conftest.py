@@ -1,31 +1,11 @@
 """Fixtures for the tests that check whole Experiments against the algorithms: the YAML examples
-of tests/experiment/data, read with tests/experiment's helpers."""
+of tests/experiment/data, with tests/experiment's fixtures."""
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
-from typing import Callable
-
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # algorithms_helpers, whatever pytest's import mode
 sys.path.insert(0, str(Path(__file__).parents[1] / "experiment"))  # experiment_helpers
 
-from experiment_helpers import read_doc  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def _random_doc() -> dict:
-    return read_doc("random.yaml")
-
-
-@pytest.fixture
-def doc(_random_doc) -> dict:
-    """A fresh copy of the valid random-search Experiment (Job trial running python -m trainer)."""
-    return copy.deepcopy(_random_doc)
-
-
-@pytest.fixture
-def make_doc() -> Callable[[str], dict]:
-    return read_doc
+from experiment_helpers import _random_doc, doc, make_doc  # noqa: E402,F401  (fixtures)

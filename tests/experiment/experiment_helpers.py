@@ -1,8 +1,11 @@
 """Helpers shared by the kubetune.experiment tests (imported as a plain module)."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Callable
 
+import pytest
 import yaml
 
 from kubetune.experiment import Problem, SpecError, experiment_from_dict, lint
@@ -52,3 +55,20 @@ def find(problems: list[Problem], path: str, text: str = "") -> Problem:
             return p
     raise AssertionError(f"no problem at {path!r} containing {text!r}; got:\n" +
                          "\n".join(str(p) for p in problems))
+
+
+# Fixtures shared by tests/experiment and tests/algorithms (each conftest imports them).
+@pytest.fixture(scope="session")
+def _random_doc() -> dict:
+    return read_doc("random.yaml")
+
+
+@pytest.fixture
+def doc(_random_doc) -> dict:
+    """A fresh copy of the valid random-search Experiment (Job trial running python -m trainer)."""
+    return copy.deepcopy(_random_doc)
+
+
+@pytest.fixture
+def make_doc() -> Callable[[str], dict]:
+    return read_doc
