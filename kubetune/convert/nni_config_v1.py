@@ -76,7 +76,7 @@ class V1Reader(ConfigReader):
                                          "tuner and the assessor)")
         if advisor and assessor:
             self.problems.add("assessor", "an assessor cannot be combined with an advisor")
-        if not tuner and not advisor and "tuner" not in doc and "advisor" not in doc:
+        if not tuner and not advisor and doc.get("tuner") is None and doc.get("advisor") is None:
             self.problems.add("tuner", "required: a tuner (or an advisor) block")
         trial = self.check_optional_block(doc.get("trial"), "trial", V1_K8S_TRIAL.get(platform, V1_TRIAL))
         if "trial" not in doc:

@@ -117,7 +117,7 @@ class V2Reader(ConfigReader):
         tuner, advisor = found["tuner"], found["advisor"]
         if tuner and advisor:
             self.problems.add("advisor", "tuner and advisor cannot both be set")
-        if not tuner and not advisor and "tuner" not in doc and "advisor" not in doc:
+        if not tuner and not advisor and doc.get("tuner") is None and doc.get("advisor") is None:
             self.problems.add("tuner", "required field is missing")
         space, space_source = {}, ""
         if "searchSpaceFile" in doc and "searchSpace" in doc:

@@ -157,3 +157,12 @@ def test_cli_reports_errors_with_exit_code_2(nni_files, v1, capsys):
     assert err.startswith("kubetune: error: ") and "maxExecDuration: found '1h30m'" in err
     assert main(["convert", "nni", "/nonexistent/config.yml"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_null_tuner_is_a_missing_tuner(nni_files, v1, v2, version):
+    """`tuner: null` (found by the fuzz test) is reported like an absent tuner, never a crash."""
+    config = v1 if version == 1 else v2
+    config["tuner"] = None
+    text = _errors(nni_files(config))
+    assert "config.yml: tuner: required" in text and "Traceback" not in text, text
