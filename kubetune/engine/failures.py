@@ -2,7 +2,7 @@
 trials/status`, the pipeline's search step).
 
 The engine stores a failed trial's message as `exit code 2; last lines of <log>:` followed by the
-log's tail (`failed_message` writes it) (stdout and stderr merged, as Katib's StdOut collector reads them). `reason_lines`
+log's tail (`failed_message` writes it) (stdout and stderr merged, as Katib's StdOut collector reads them). `meaningful_lines`
 picks the meaningful part of that tail: an exception's last line, lines that say "error",
 "No such file", "not found"..., else the last lines that are not metric reports or progress bars.
 Since the log merges both streams, "stderr first" means: what looks like an error comes first.
@@ -36,10 +36,15 @@ _ERRORISH = re.compile(r"\b(error|errno|fatal|failed|failure|cannot|can't|could 
 _HEADER = re.compile(r"^(.*?); last lines of (.*):$")
 
 
+TAIL_BYTES = 64 * 1024  # enough for LOG_TAIL_LINES lines of any sane length
+
+
 def failed_message(why: str, log: Path, lines: int = LOG_TAIL_LINES) -> str:
     """The message stored for a trial that failed: `why; last lines of LOG:` and the log's tail."""
     try:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        with log.open("rb") as f:  # only the end: a trial may have printed millions of lines
+            f.seek(max(0, f.seek(0, 2) - TAIL_BYTES))
+            tail = "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
     except OSError:
         tail = "(no log)"
     return f"{why}; last lines of {log}:\n{tail}"
@@ -52,11 +57,6 @@ class Failure:
     headline: str
     lines: tuple[str, ...]
     log: str = ""
-
-    def short(self, width: int = REASON_CHARS) -> str:
-        """One line: the first meaningful line, else the headline."""
-        text = self.lines[-1] if self.lines else self.headline
-        return _clip(text, width)
 
 
 def _clip(text: str, width: int) -> str:
