@@ -1,7 +1,8 @@
 """`kubetune best` for a multi-objective experiment (kubetune.io/objectives): the Pareto front.
 
 The objectives come from the annotations the engine kept beside the state
-(kubetune.engine.extensions) or, for a cluster experiment, the Experiment's own annotations, or
+(kubetune.engine.extensions; read with conditional.annotations_of_run, which does not load the
+engine and optuna) or, for a cluster experiment, the Experiment's own annotations, or
 from their settings form in spec.algorithm (kubetune.experiment.extension_form); the values from
 each trial's observation by metric strategy (kubetune.engine.pareto).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kubetune.engine.extensions import read_annotations
 from kubetune.engine.pareto import Scored, pareto_front, strategies_of
 from kubetune.experiment.extension_form import extension_values
 from kubetune.experiment.objectives import OBJECTIVES_ANNOTATION, Objectives, parse_objectives
@@ -18,14 +18,10 @@ from kubetune.experiment.validate import settings_of
 from kubetune.results import TrialRow
 
 from .common import UserError, to_json, to_yaml
+from .conditional import annotations_of_run
 from .fit import Col, fit_table
 from .tables import console, fmt, trial_dict
 from .terminal import emit, escape
-
-
-def objectives_of_run(run_dir: str | Path, spec: dict) -> Objectives | None:
-    """The objectives of a stored run, or None for a single-objective one."""
-    return objectives_of(read_annotations(run_dir), spec)
 
 
 def objectives_of(annotations: dict, spec: dict) -> Objectives | None:
@@ -77,7 +73,7 @@ def front_table(front: list[Scored], objectives: Objectives, title: str, width: 
 def show_front(run_dir: Path, experiment: dict, trials: list[TrialRow], best: TrialRow | None, output: str) -> bool:
     """Show the Pareto front of a multi-objective run; False for a single-objective one.
     experiment: the stored experiment row (name, spec); best: the objectiveMetricName's best."""
-    return show_front_of(experiment["name"], read_annotations(run_dir), experiment["spec"], trials, best, output)
+    return show_front_of(experiment["name"], annotations_of_run(run_dir), experiment["spec"], trials, best, output)
 
 
 def show_cluster_front(experiment: dict, trials: list[TrialRow], best: TrialRow | None, output: str) -> bool:

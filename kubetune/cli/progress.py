@@ -123,13 +123,13 @@ class ConsoleReporter:
             self._say(f"resuming: {kept} finished trial(s) kept, {len(reset)} interrupted trial(s) to re-run")
 
     def tick(self, counts, best) -> None:
-        line = progress_line(counts, best, self.metric, self.started_at, self.budget, self.latest)
         if self.progress is not None:
             best_txt = f"best {self.metric}={human(best.objective)}" if best else "no result yet"
             status = (f"running {counts.running}  failed {counts.failed_for_budget}  | {best_txt}"
                       + (f" | {self.latest}" if self.latest else ""))
             self.progress.update(self.task, completed=counts.completed, status=escape(status))
             return
+        line = progress_line(counts, best, self.metric, self.started_at, self.budget, self.latest)
         now = time.time()
         changed = line.split("]", 1)[-1] != self.last_line.split("]", 1)[-1]  # ignore the clock
         if now - self.last_tick >= self.TICK_SECONDS and changed:

@@ -18,9 +18,8 @@ from .common import UserError, add_output_format, add_workdir
 from .conditional import annotations_of_run, inactive_rule
 from .connection import add_connection_options, cluster_command, get_experiment, katib_client, namespace_of, \
     uses_cluster
+from .tables import FAILED_STATES
 from .view import Results, show_best, show_status, show_trials
-
-FAILED_STATES = ("Failed", "MetricsUnavailable", "Killed")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

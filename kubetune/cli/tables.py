@@ -15,6 +15,8 @@ from kubetune.engine.failures import reason
 from .fit import Col, fit_table
 from .terminal import console  # noqa: F401 - the console every command prints with
 
+FAILED_STATES = ("Failed", "MetricsUnavailable", "Killed")  # trials that ended without a result
+
 STATE_STYLE = {"Succeeded": "green", "Failed": "red", "EarlyStopped": "yellow", "MetricsUnavailable": "magenta",
                "Running": "cyan", "Created": "dim", "Killed": "red"}
 STATE_SHORT = {"Succeeded": "ok", "Failed": "failed", "EarlyStopped": "stopped", "MetricsUnavailable": "no-metric",
@@ -89,7 +91,7 @@ def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list
 
 def failure_lines(trials: list[TrialRow], limit: int = 8, width: int = 160) -> list[str]:
     """`name  reason` for the trials that did not succeed, at most `limit` (and how many more)."""
-    failed = [t for t in trials if t.state in ("Failed", "MetricsUnavailable", "Killed") and reason(t)]
+    failed = [t for t in trials if t.state in FAILED_STATES and reason(t)]
     lines = [f"{t.name}  {t.state}: {reason(t, width)}" for t in failed[:limit]]
     if len(failed) > limit:
         lines.append(f"... and {len(failed) - limit} more (kubetune trials NAME -o json has every message)")

@@ -27,7 +27,6 @@ from typing import Any
 
 from .errors import join, show
 
-K8S_PLATFORMS = ("kubeflow", "frameworkcontroller")
 OPERATORS = {"pytorch-operator": "PyTorchJob", "tf-operator": "TFJob"}
 CONTAINER = {"PyTorchJob": "pytorch", "TFJob": "tensorflow"}
 REPLICA_KEY = {"PyTorchJob": "pytorchReplicaSpecs", "TFJob": "tfReplicaSpecs"}

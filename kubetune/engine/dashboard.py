@@ -40,6 +40,7 @@ from kubetune.experiment.space import parse_parameters
 from kubetune.results import TrialRow
 
 from .state import ExperimentState
+from .trialmetrics import py_float
 from kubetune.algorithms.base import SuggestionError, objective_direction
 from kubetune.algorithms.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
 
@@ -62,13 +63,6 @@ STATE_MAP: dict[str, TrialState] = {
 
 
 # -- mapping: small pure functions ------------------------------------------------------------
-def _number(text: Any) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
 def _finite(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
@@ -86,7 +80,7 @@ def trial_state(row: TrialRow) -> tuple[TrialState, list[float] | None]:
 
 def intermediate_values(logs: list[tuple[str, str, str]], metric: str) -> list[float]:
     """The objective metric's numeric reports, in report order (list index = Optuna step)."""
-    return [v for _, name, text in logs if name == metric and (v := _number(text)) is not None]
+    return [v for _, name, text in logs if name == metric and (v := py_float(text)) is not None]
 
 
 def latest_metrics(row: TrialRow, logs: list[tuple[str, str, str]]) -> dict[str, float | str]:
@@ -95,7 +89,7 @@ def latest_metrics(row: TrialRow, logs: list[tuple[str, str, str]]) -> dict[str,
     for name, obs in row.observation.items():
         if obs.get("latest") is not None:
             latest[name] = obs["latest"]
-    return {name: (_number(text) if _number(text) is not None else str(text)) for name, text in latest.items()}
+    return {name: (v if (v := py_float(text)) is not None else str(text)) for name, text in latest.items()}
 
 
 def trial_user_attrs(row: TrialRow, logs: list[tuple[str, str, str]]) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from typing import Iterable, Sequence
 
 from kubetune.algorithms import SuggestionError, TrialView
 from kubetune.algorithms.earlystopping import early_stopping_rule, rule_to_dict
-from kubetune.results import Counts, TrialRow, better, optimal_trial
-
-from kubetune.results import objective_value
+from kubetune.results import Counts, TrialRow, better, objective_value, optimal_trial
 
 
 class TrialBook:

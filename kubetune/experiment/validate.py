@@ -42,7 +42,6 @@ PARAMETER_TYPES = ("int", "double", "categorical", "discrete", "unknown")
 DISTRIBUTIONS = ("uniform", "logUniform", "normal", "logNormal", "unknown")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")
 COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push")
-SHIPPED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")  # katib-config runtime.metricsCollectors
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")  # Katib's own check, on the pattern text
 
 T = "spec.trialTemplate"

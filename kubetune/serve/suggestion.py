@@ -62,6 +62,13 @@ def settings_problems(exp: Experiment) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
+def check_runnable(exp: Experiment) -> None:
+    """RequestError (INVALID_ARGUMENT) with settings_problems' words when there are any."""
+    errors = settings_problems(exp)
+    if errors:
+        raise RequestError("; ".join(str(p) for p in errors))
+
+
 def _spec_key(request_experiment: api.Experiment) -> str:
     text = request_experiment.SerializeToString(deterministic=True)
     return hashlib.sha256(text).hexdigest()
@@ -85,10 +92,7 @@ class SuggestionService(api_pb2_grpc.SuggestionServicer):
 
     @guarded("ValidateAlgorithmSettings")
     def ValidateAlgorithmSettings(self, request, context):
-        exp = experiment_from_proto(request.experiment)
-        errors = settings_problems(exp)
-        if errors:
-            raise RequestError("; ".join(str(p) for p in errors))
+        check_runnable(experiment_from_proto(request.experiment))
         return api.ValidateAlgorithmSettingsReply()
 
     @guarded("GetSuggestions")
@@ -97,9 +101,7 @@ class SuggestionService(api_pb2_grpc.SuggestionServicer):
         if count < 0:
             raise RequestError(f"current_request_number: found {count}; must be >= 0")
         exp = experiment_from_proto(request.experiment)
-        errors = settings_problems(exp)
-        if errors:
-            raise RequestError("; ".join(str(p) for p in errors))
+        check_runnable(exp)
         trials = trial_views(request.trials, exp.objective.metric_name)
         names = {t.name for t in trials}
         if len(names) != len(trials):

@@ -52,15 +52,6 @@ def compute_rule(succeeded: Sequence[Sequence[float]], objective_type: str,
     return None
 
 
-def rung_steps(min_resource: int, eta: int, rate: int, up_to: int) -> list[int]:
-    """The rungs (report counts) up to `up_to`."""
-    steps, r = [], min_resource * eta**rate
-    while r <= up_to:
-        steps.append(r)
-        r *= eta
-    return steps
-
-
 class RungEvaluator:
     """feed(value) -> True when the trial is to be stopped at this report (once)."""
 
