@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kubetune.results import TrialRow, optimal_trial
 
-# The trainer's output-directory flag and its aliases (trainer/config.py `out`).
+# The trainer's output-directory flag and its aliases (trainer/config/schema.py `out`).
 OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir", "--out_dir")
 CHECKPOINT = "best.pt"
 
