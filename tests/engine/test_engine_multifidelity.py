@@ -183,7 +183,9 @@ def kill_then_resume(tmp_path, raw):
         if row.state in ("Succeeded", "EarlyStopped"):
             kept = next(r for r in after if r.name == name)
             assert kept.attempts == 1 and kept.labels == row.labels and kept.state == row.state
-    assert all(r.state in ("Succeeded", "EarlyStopped") for r in after)
+    unfinished = [(r.name, r.state, r.reason, r.message[-300:]) for r in after
+                  if r.state not in ("Succeeded", "EarlyStopped")]
+    assert not unfinished, (unfinished, rerun.stderr[-2000:])
     return before, after, json.loads(rerun.stdout)
 
 

@@ -5,7 +5,9 @@ accuracy(epoch) = q * (1 - 0.5 ** min(epoch, plateau)), q = 1 - (x - 0.3)^2 - (y
 configuration improves with epochs and keeps its rank. With KUBETUNE_CHECKPOINT_POOL set, the
 configuration minus --epochs is the key; a run resumes after the highest epoch already in the
 pool for that key (printing resumed_from_epoch=e) and trains and reports only the extra epochs, as
-the trainer does. `trained.log` in the pool lists the epochs trained.
+the trainer does. When the pool already holds the whole budget (a trial re-run after a kill) it
+reports that epoch without training, as the trainer does. `trained.log` in the pool lists the
+epochs trained.
 """
 import argparse
 import hashlib
@@ -40,6 +42,10 @@ if pool:
     start = max([e for e in done if e <= a.epochs], default=0)
     print(f"pool={pool}")
     print(f"resumed_from_epoch={start}")
+if start and start == a.epochs:
+    # the pool already held the whole budget (a trial re-run after a kill): report that epoch, as the
+    # trainer does, so the trial has a result
+    print(f"epoch={start} accuracy={accuracy(start):.6f} loss={1 - accuracy(start):.6f}", flush=True)
 for epoch in range(start + 1, a.epochs + 1):
     time.sleep(a.sleep)
     if slot is not None:
