@@ -14,7 +14,9 @@ reaches 0.71). Two remedies, both here:
     few training batches, as an equal-weight (cumulative) average. Only the BatchNorm layers run in
     training mode (dropout and drop-connect stay off, as at evaluation); no gradients; the RNG
     state is restored afterwards, so training itself is exactly as without it. Under DDP every rank
-    measures its own shard and the statistics are averaged over ranks.
+    measures its own shard and the statistics are averaged over ranks (one all-reduce for all layers).
+    The batches are the first few of the epoch's train loader, and only those: `Loaders.first_batches`
+    stops its sampler after them, so prefetching workers decode no batch that is thrown away.
 """
 
 from __future__ import annotations
@@ -94,9 +96,19 @@ def recompute_statistics(model: nn.Module, loader: Iterable, num_batches: int, b
 
 
 def average_over_ranks(layers: list[_BatchNorm]) -> None:
-    """Every rank measured its own shard: give all ranks the mean of their statistics."""
+    """Every rank measured its own shard: give all ranks the mean of their statistics.
+
+    All running means and variances go into one flat tensor (one per dtype/device), reduced with a
+    single all-reduce as Tally.reduce does, not one per buffer (2 per layer: ~100 for efficientnet-b0,
+    each paying the collective's latency). Elementwise the same sum and division as per buffer."""
     world = dist.world_size()
+    groups: dict[tuple[torch.dtype, torch.device], list[torch.Tensor]] = {}
     for m in layers:
         for buf in (m.running_mean, m.running_var):
-            dist.all_reduce_sum(buf)
-            buf.div_(world)
+            groups.setdefault((buf.dtype, buf.device), []).append(buf)
+    for bufs in groups.values():
+        flat = torch.cat([b.reshape(-1) for b in bufs])
+        dist.all_reduce_sum(flat)
+        flat.div_(world)
+        for buf, part in zip(bufs, flat.split([b.numel() for b in bufs])):
+            buf.copy_(part.view_as(buf))

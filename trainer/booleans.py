@@ -11,6 +11,8 @@ from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "off", "f"})
+# A path option (e.g. the checkpoint pool's directory) is off for a false word, and also when empty or "none".
+PATH_OFF_WORDS = FALSE_WORDS | {"", "none"}
 
 
 def parse_bool(raw: Any) -> bool:
@@ -25,3 +27,8 @@ def parse_bool(raw: Any) -> bool:
     if s in FALSE_WORDS:
         return False
     raise ValueError(f"expected a boolean (true/false, 1/0, yes/no), got {raw!r}")
+
+
+def is_off_path(raw: str | None) -> bool:
+    """True when a path option's text switches it off: None, empty, "none" or a false word (off, false, 0...)."""
+    return raw is None or str(raw).strip().lower() in PATH_OFF_WORDS

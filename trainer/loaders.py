@@ -31,12 +31,14 @@ class EpochSampler(Sampler[int]):
     """Shuffled (or class-weighted) indices, seeded by (seed, epoch), sharded over ranks.
 
     Every rank gets the same count (padded by wrap-around) so DDP ranks step together; the order
-    depends only on seed and epoch, so a resumed run sees the same batches."""
+    depends only on seed and epoch, so a resumed run sees the same batches. `limit` (None: all) cuts
+    this rank's order after that many indices: precise BN's pass over the first batches (Loaders.first_batches)."""
 
     def __init__(self, n: int, seed: int, rank: int = 0, world: int = 1, weights: torch.Tensor | None = None):
         self.n, self.seed, self.rank, self.world, self.weights = n, seed, rank, world, weights
         self.epoch = 0
         self.per_rank = math.ceil(n / world)
+        self.limit: int | None = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -49,10 +51,10 @@ class EpochSampler(Sampler[int]):
         else:
             order = torch.randperm(self.n, generator=g).tolist()
             order += order[: total - len(order)]
-        return iter(order[self.rank:total:self.world])
+        return iter(order[self.rank:total:self.world][:self.limit])
 
     def __len__(self) -> int:
-        return self.per_rank
+        return self.per_rank if self.limit is None else min(self.per_rank, self.limit)
 
 
 class BatchFetch(torch.utils.data.Dataset):
@@ -130,7 +132,33 @@ class Loaders:
     def start_epoch(self, seed: int, epoch: int) -> None:
         """Seed this epoch's shuffle and augmentation from (seed, epoch) alone."""
         self.sampler.set_epoch(epoch)
+        self.sampler.limit = None
         self.generator.manual_seed(seed * 7919 + epoch)
+
+    def first_batches(self, count: int) -> FirstBatches:
+        """The first `count` batches of the current epoch's train loader, iterable once per evaluation."""
+        return FirstBatches(self.train, self.sampler, count)
+
+
+@dataclass
+class FirstBatches:
+    """The first `count` batches of the current epoch's train loader and no more (precise BN's batches).
+
+    Breaking out of the train loader early left its workers decoding up to prefetch_factor x workers
+    batches that were thrown away (and the next epoch waited for them); here the sampler itself stops
+    after `count` batches, so only those are dispatched. The batches, their worker and their
+    augmentation draws are the ones the train loader gives first."""
+
+    loader: DataLoader
+    sampler: EpochSampler
+    count: int
+
+    def __iter__(self) -> Iterator:
+        self.sampler.limit = self.count * self.loader.batch_size
+        try:
+            yield from self.loader
+        finally:
+            self.sampler.limit = None
 
 
 def build_loaders(cfg: TrainConfig, bundle, device: torch.device, rank: int, world: int) -> Loaders:

@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from trainer import checkpoint as ckpt_io
+from trainer.booleans import is_off_path
 from trainer.config.schema import TrainConfig
 from trainer.errors import CheckpointError
 from trainer.report import log
 
 ENV = "KUBETUNE_CHECKPOINT_POOL"
 KEY_VERSION = 1
-OFF = ("", "off", "none", "false", "0")
 # Options that say where or how a run goes, not what it trains: they do not change the key.
 NOT_IN_KEY = ("epochs", "out", "resume", "stop_after_epochs", "checkpoint_pool", "threads", "device", "gpu",
               "workers", "cache", "cache_dir", "deterministic", "channels_last", "compile", "metrics_file",
@@ -60,9 +60,10 @@ def config_key(cfg: TrainConfig) -> str:
 
 
 def pool_root(cfg: TrainConfig) -> Path | None:
-    """--checkpoint-pool, else $KUBETUNE_CHECKPOINT_POOL; None when off."""
+    """--checkpoint-pool, else $KUBETUNE_CHECKPOINT_POOL; None when off: empty, "none" or a false word
+    of trainer.booleans (off, false, 0, no, ...)."""
     value = cfg.checkpoint_pool if cfg.checkpoint_pool is not None else os.environ.get(ENV, "")
-    return None if value.strip().lower() in OFF else Path(value)
+    return None if is_off_path(value) else Path(value)
 
 
 class CheckpointPool:

@@ -133,8 +133,9 @@ class Trainer:
                                 class_weights=weights).to(self.device)
         opt = Optimisation(optimizer, scheduler, scaler, criterion, cfg.grad_clip)
         batches = BatchPrep(self.device, bundle.mean, bundle.std, channels_last, self.amp_dtype)
-        evaluate = Evaluator(loaders.val, criterion, batches, num_classes, bn_loader=loaders.train,
-                             bn_batches=cfg.precise_bn_batches if bn_note else 0)
+        bn_batches = cfg.precise_bn_batches if bn_note else 0
+        evaluate = Evaluator(loaders.val, criterion, batches, num_classes,
+                             bn_loader=loaders.first_batches(bn_batches), bn_batches=bn_batches)
 
         if self.resume is not None:
             self.state = restore(self.resume, optimizer, scheduler, scaler, self.world)

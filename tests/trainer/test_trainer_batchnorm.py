@@ -98,15 +98,20 @@ def _ddp_rank(rank: int, init_file: str, out: str) -> None:
         tdist.destroy_process_group()
 
 
-def test_ddp_ranks_share_the_average_of_their_statistics(tmp_path):
+def _two_gloo_ranks(target, tmp_path) -> None:
+    """Run target(rank, init_file, out_dir) in 2 processes that form a gloo group; both must succeed."""
     import multiprocessing
     ctx = multiprocessing.get_context("fork")   # the children reuse this process's imports: ~1 s, not ~20
-    procs = [ctx.Process(target=_ddp_rank, args=(r, str(tmp_path / "init"), str(tmp_path))) for r in (0, 1)]
+    procs = [ctx.Process(target=target, args=(r, str(tmp_path / "init"), str(tmp_path))) for r in (0, 1)]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(120)
     assert [proc.exitcode for proc in procs] == [0, 0]
+
+
+def test_ddp_ranks_share_the_average_of_their_statistics(tmp_path):
+    _two_gloo_ranks(_ddp_rank, tmp_path)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert r0["used"] == r1["used"] == 4
     assert torch.equal(r0["mean"], r1["mean"]) and torch.equal(r0["var"], r1["var"])
@@ -153,3 +158,94 @@ def test_bad_batchnorm_options_are_refused(args, message):
     with pytest.raises(ConfigError) as info:
         build_config(parse_cli(args).assignments)
     assert message in str(info.value)
+
+
+class TwoBN(nn.Module):
+    """BatchNorm layers of different sizes and kinds: the fused all-reduce must put each part back in place."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.BatchNorm2d(4), nn.BatchNorm1d(7), nn.BatchNorm2d(1)
+
+
+def _per_buffer_average(layers, world):
+    """The former average_over_ranks: one all-reduce per buffer (the reference)."""
+    import torch.distributed as tdist
+    for m in layers:
+        for buf in (m.running_mean, m.running_var):
+            tdist.all_reduce(buf, op=tdist.ReduceOp.SUM)
+            buf.div_(world)
+
+
+def _fused_rank(rank: int, init_file: str, out: str) -> None:
+    import torch.distributed as tdist
+
+    import trainer.batchnorm as bn
+    tdist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    try:
+        g = torch.Generator().manual_seed(10 + rank)            # each rank its own statistics
+        fused, reference = TwoBN(), TwoBN()
+        for model in (fused, reference):
+            for m in bn_layers(model):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 3)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.1)
+            g.manual_seed(10 + rank)                            # the same values in both copies
+        calls = []
+        real = bn.dist.all_reduce_sum
+        bn.dist.all_reduce_sum = lambda t: calls.append(t.numel()) or real(t)
+        bn.average_over_ranks(bn_layers(fused))
+        bn.dist.all_reduce_sum = real
+        _per_buffer_average(bn_layers(reference), 2)
+        torch.save({"fused": fused.state_dict(), "reference": reference.state_dict(), "calls": calls},
+                   f"{out}/fused{rank}.pt")
+    finally:
+        tdist.destroy_process_group()
+
+
+def test_fused_all_reduce_gives_the_per_buffer_statistics(tmp_path):
+    _two_gloo_ranks(_fused_rank, tmp_path)
+    r0, r1 = (torch.load(tmp_path / f"fused{r}.pt", weights_only=True) for r in (0, 1))
+    assert r0["calls"] == r1["calls"] == [2 * (4 + 7 + 1)]      # one all-reduce for every buffer of every layer
+    for key, ref in r0["reference"].items():
+        assert torch.equal(r0["fused"][key], ref), key
+        assert torch.equal(r1["fused"][key], ref), key        # every rank holds the same average
+    assert not torch.equal(r0["fused"]["a.running_mean"], torch.zeros(4))
+
+
+class CountingImages(torch.utils.data.Dataset):
+    """Image i is filled with i % 256; every index asked for is recorded in a file (workers included)."""
+
+    def __init__(self, n: int, log: str):
+        self.n, self.log = n, log
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{i}\n")
+        return torch.full((2, 8, 8), i % 256, dtype=torch.uint8), 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_first_batches_fetch_only_the_batches_precise_bn_uses(tmp_path, workers):
+    from torch.utils.data import DataLoader
+
+    from trainer.loaders import EpochSampler, FirstBatches
+    log = tmp_path / "asked.txt"
+    sampler = EpochSampler(60, seed=3)
+    extra = dict(persistent_workers=True, prefetch_factor=4) if workers else {}   # as build_loaders
+    loader = DataLoader(CountingImages(60, str(log)), batch_size=5, sampler=sampler, drop_last=True,
+                        num_workers=workers, **extra)
+    sampler.set_epoch(2)
+    full = [x for x, _ in loader]                                  # the epoch, as training sees it
+    log.write_text("")
+    model = BNNet()
+    assert recompute_statistics(model, FirstBatches(loader, sampler, 3), 3, PREP) == 3
+    assert sampler.limit is None and len(loader) == 12            # the training epoch is whole again
+    assert len([x for x, _ in loader]) == 12                      # (it waits for any batch still in flight)
+    asked = [int(v) for v in log.read_text().split()]
+    # 3 batches of 5 and not one more (breaking out of the loader itself: 8 more with 2 workers)
+    assert sorted(asked[:-60]) == sorted(list(sampler)[:15]) and sorted(asked[-60:]) == list(range(60))
+    used = [x for x, _ in FirstBatches(loader, sampler, 3)]
+    assert len(used) == 3 and all(torch.equal(a, b) for a, b in zip(used, full))   # the epoch's first batches

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
 import torch
 
 from trainer import checkpoint as ck
+from trainer.booleans import FALSE_WORDS
 from trainer.config import build_config, parse_cli
 from trainer.optim import lr_factor_fn
 from trainer.pool import ENV, CheckpointPool, config_key, pool_root
@@ -48,6 +50,23 @@ def test_pool_location_from_flag_or_environment(monkeypatch):
     assert pool_root(cfg) is None
     cfg.checkpoint_pool = "/mine"
     assert str(pool_root(cfg)) == "/mine"
+
+
+@pytest.mark.parametrize("word", ["", " ", "none", "None", *sorted(FALSE_WORDS), "OFF", " False "])
+def test_pool_is_off_for_empty_none_or_a_false_word(monkeypatch, word):
+    cfg = build_config(parse_cli(["--lr", "0.1"]).assignments)
+    monkeypatch.setenv(ENV, word)
+    assert pool_root(cfg) is None                                  # from the environment
+    monkeypatch.setenv(ENV, "/shared/pool")
+    cfg.checkpoint_pool = word
+    assert pool_root(cfg) is None                                  # the flag wins over the environment
+
+
+def test_pool_takes_any_other_text_as_its_directory(monkeypatch):
+    cfg = build_config(parse_cli(["--lr", "0.1"]).assignments)
+    for value in ("pool", "./off", "/pool/none", "noname"):
+        cfg.checkpoint_pool = value
+        assert pool_root(cfg) == Path(value)
 
 
 def _fake_checkpoint(path, key, epoch):

@@ -162,8 +162,8 @@ class TrainConfig:
     tensorboard: bool = option(True, "write TensorBoard event logs under <out>/tensorboard", group="output")
     checkpoint_pool: str | None = option(None, "multi-fidelity continuation: resume from DIR/<config key>/ when a "
                                          "shorter run of the same configuration left a checkpoint there, and "
-                                         "publish this run's there (default: $KUBETUNE_CHECKPOINT_POOL; `off` "
-                                         "or empty = off)", group="output")
+                                         "publish this run's there (default: $KUBETUNE_CHECKPOINT_POOL; empty, "
+                                         "`none` or a false word such as `off` = off)", group="output")
     # The scalarised objective for multi-objective searches on plain Katib (docs/search-spaces.md):
     # score = accuracy - score_lambda * (max(0, ln(params / params budget)) + max(0, ln(macs / macs budget))).
     score_params_budget: int = option(0, "report `score`: accuracy penalised by score_lambda * ln(params / this) "

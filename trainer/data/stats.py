@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -34,7 +35,17 @@ def normalize_batch(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]
         raise ValueError(
             f"mean/std have {len(mean)}/{len(std)} values but the images have {x.shape[channel_dim]} channels"
         )
-    shape = (-1, 1, 1)
-    scale = torch.tensor([255.0 * s for s in std], dtype=torch.float32, device=x.device).view(shape)
-    offset = torch.tensor([255.0 * m for m in mean], dtype=torch.float32, device=x.device).view(shape)
+    scale, offset = _scale_offset(tuple(map(float, mean)), tuple(map(float, std)), x.device)
     return (x.to(torch.float32) - offset).div_(scale)
+
+
+@lru_cache(maxsize=32)
+def _scale_offset(mean: tuple[float, ...], std: tuple[float, ...],
+                  device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """255 * std and 255 * mean as float32 [C, 1, 1] tensors on `device`, built once per (mean, std, device)
+    rather than per batch (on CUDA each build was a host-to-device copy that waited for the GPU).
+    Shared by every caller: read-only."""
+    shape = (-1, 1, 1)
+    scale = torch.tensor([255.0 * s for s in std], dtype=torch.float32, device=device).view(shape)
+    offset = torch.tensor([255.0 * m for m in mean], dtype=torch.float32, device=device).view(shape)
+    return scale, offset

@@ -46,6 +46,24 @@ def test_normalize_batch_checks_its_input():
         normalize_batch(x, (0.5,), (0.5,))
 
 
+
+def test_normalize_batch_builds_its_scale_and_offset_once():
+    from trainer.data.stats import _scale_offset
+    x = torch.randint(0, 256, (4, 2, 5, 5), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    mean, std = (0.1234, 0.5), (0.3, 0.0625)
+    first = normalize_batch(x, mean, std)
+    before = _scale_offset.cache_info()
+    again = normalize_batch(x, list(mean), list(std))       # a checkpoint's lists find the same entry
+    after = _scale_offset.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    # bit-identical to building the tensors for every batch, as before
+    scale = torch.tensor([255.0 * s for s in std], dtype=torch.float32).view(-1, 1, 1)
+    offset = torch.tensor([255.0 * m for m in mean], dtype=torch.float32).view(-1, 1, 1)
+    expected = (x.to(torch.float32) - offset).div_(scale)
+    assert torch.equal(first, expected) and torch.equal(again, expected)
+    cached_scale, cached_offset = _scale_offset(mean, std, torch.device("cpu"))
+    assert torch.equal(cached_scale, scale) and torch.equal(cached_offset, offset)   # not changed by the calls
+
 def test_class_weighted_sampler_balances_classes():
     targets = [0] * 90 + [1] * 10
     sampler = class_weighted_sampler(targets, num_samples=4000, generator=torch.Generator().manual_seed(0))
