@@ -133,8 +133,8 @@ def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
 
 def optimal_trial(trials: Iterable[TrialRow], objective_type: str) -> TrialRow | None:
     """Katib's current optimal trial (7.3) over trials in list (creation) order: the first strictly
-    best finished trial with an objective. TrialRow objectives are floats, so Katib's quirk for
-    non-numeric objective text (kubetune.engine.objective.summarize_trials) cannot arise here."""
+    best finished trial with an objective. TrialRow objectives are floats (text is no objective), so
+    Katib's quirk for non-numeric objective text (7.3: such a trial becomes best) cannot arise here."""
     best: TrialRow | None = None
     for t in trials:
         if t.terminal and t.objective is not None and better(t, best, objective_type):
@@ -171,6 +171,6 @@ def selected_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str
 
 def objective_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str) -> float | None:
     """The selected value as a number; None when it is "unavailable" or not a float (use
-    selected_value for the text, which Katib still ranks, see summarize_trials)."""
+    selected_value for the text, which Katib still ranks, katib-semantics 7.3)."""
     text = selected_value(obs, metric_name, strategy)
     return None if text == UNAVAILABLE else go_parse_float(text)

@@ -17,7 +17,7 @@ from kubetune.numbers import human, human_assignments
 from kubetune.results import TrialRow
 
 from .conditional import inactive_rule
-from kubetune.engine.failures import common_failure, failure_of
+from kubetune.engine.failures import FailureTally, failure_of
 from .tables import STATE_STYLE, progress_line
 from .terminal import colour, console, escape, width_of
 
@@ -37,7 +37,7 @@ class ConsoleReporter:
         self.last_tick = 0.0
         self.last_line = ""
         self.latest = ""
-        self.finished_rows: dict[str, TrialRow] = {}
+        self.failures = FailureTally(minimum=COMMON_FAILURE_AFTER)  # the finished trials, by name
         self.told_common = False
         self.err = console(stderr=True)
         self.inactive_of = inactive_rule(exp.annotations, exp.spec)
@@ -79,7 +79,6 @@ class ConsoleReporter:
         self._say(f"[cyan]start[/]     {escape(trial.name)}  {escape(params)}")
 
     def finished(self, trial: TrialRow) -> None:
-        self.finished_rows[trial.name] = trial
         style = STATE_STYLE.get(trial.state, "")
         value = f"  {escape(self.metric)}={human(trial.objective)}" if trial.objective is not None else ""
         head = f"[{style}]{trial.state.lower():<9}[/] {escape(trial.name)}{value}"
@@ -95,12 +94,13 @@ class ConsoleReporter:
                 self._say(f"          {escape(line)}")
             if failure.log and not lines and not failure.lines:
                 self._say(f"          log: {escape(failure.log)}")
-        self._common_failure()
+        self._common_failure(trial)
 
-    def _common_failure(self) -> None:
+    def _common_failure(self, trial: TrialRow) -> None:
         if self.told_common:
             return
-        common = common_failure(self.finished_rows.values(), minimum=COMMON_FAILURE_AFTER)
+        self.failures.add(trial)
+        common = self.failures.common()
         if common is None:
             return
         self.told_common = True

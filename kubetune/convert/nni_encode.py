@@ -15,8 +15,9 @@ Per type (nni-semantics 8.3), for the algorithm families that honour distributio
 choice -> discrete (numbers) / categorical (strings) / categorical of option indices (anything
 else); randint [l, u] -> discrete l..u-1 (random/tpe, small ranges: uniform like NNI) or int
 [l, u-1]; uniform -> double; q(log)uniform -> double/int with step q when the bounds are multiples
-of q (else no step, the shim rounds); loguniform -> logUniform; normal/lognormal -> uniform/logUniform
-on mu -/+ 3 sigma (Katib's normal would be unclipped on a cluster and truncated locally; noted); nested
+of q (else no step, the shim rounds); loguniform -> logUniform; (q)normal/(q)lognormal -> normal/logNormal
+on min/max = mu -/+ 3 sigma (exp of it), step q, for random/tpe, which sample it as NNI does (hyperopt's
+unclipped normal, on a cluster and in kubetune run), else uniform/logUniform on those bounds (noted); nested
 choice -> a parent categorical plus one parameter per sub-parameter. Grid search needs finite lists:
 continuous types are discretised (NNI 2.6+ bisection, 7 points), nested choices enumerated jointly.
 Every approximation is recorded as a note and a comment next to the parameter.
@@ -27,10 +28,11 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubetune.algorithms.nni_fixed_product import allowed_triples, format_triple
 from kubetune.compat.nni import SPACE_ENV  # noqa: F401  (re-exported for the converter)
+from kubetune.experiment import distributions as dist_table
+from kubetune.experiment.katib_text import katib_string
 
 from .errors import Note, Problems
 from .nni_space import Entry, grid_configs, grid_values, on_q_grid, q_support, q_support_size
@@ -45,17 +47,11 @@ def family(algorithm: str) -> str:
             "cmaes": "goptuna", "hyperband": "hyperband", "pbt": "pbt"}.get(algorithm, "optuna")
 
 
-def katib_string(value: Any) -> str:
-    """How a choice value is written into a Katib list."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True)
+def _samples_like_nni(algorithm: str, kind: str) -> bool:
+    """Does `algorithm` draw Katib's `kind` (normal/logNormal) as NNI's (q)(log)normal, on every
+    Katib version and in kubetune run? (hyperopt's unclipped normal: random, tpe.)"""
+    return dist_table.samples_unclipped_normal(algorithm) and all(
+        dist_table.same_everywhere(algorithm, ptype, kind) for ptype in ("int", "double"))
 
 
 def _num(value: float) -> str:
@@ -196,6 +192,7 @@ class Encoder:
                                            "bisection levels)")
             return node
         log = t in ("loguniform", "qloguniform", "lognormal", "qlognormal")
+        exact_normal = False
         if t in ("normal", "qnormal", "lognormal", "qlognormal"):
             mu, sigma = e.value[0], e.value[1]
             lo, hi = mu - 3 * sigma, mu + 3 * sigma
@@ -217,30 +214,28 @@ class Encoder:
                              "of log-uniformly (approximation)")
         elif t in ("normal", "qnormal", "lognormal", "qlognormal"):
             kind = "logNormal" if log else "normal"
-            if self.family == "hyperopt":
-                # Katib's hyperopt samples the normal unclipped, kubetune run truncates it at min/max:
-                # `validate --strict` refuses that difference, so sample what both do alike.
-                if log:
-                    space["distribution"] = "logUniform"
-                notes.append(f"{t}(mu={e.value[0]}, sigma={e.value[1]}) -> {'log-' if log else ''}uniform on "
-                             f"[{lo:.6g}, {hi:.6g}] = {'exp(mu -/+ 3 sigma)' if log else 'mu -/+ 3 sigma'}: a Katib {kind} would be "
-                             "sampled unclipped on a cluster but truncated by kubetune run, which `kubetune validate "
-                             f"--strict` refuses; {'log-' if log else ''}uniform is sampled alike by both "
-                             f"(approximation: the bell shape is lost; `distribution: {kind}` with the same min/max "
-                             "gives NNI's exact prior on Katib)")
+            if exact_normal := _samples_like_nni(self.algorithm, kind):
+                space["distribution"] = kind
+                comments.append(f"NNI {t}(mu={e.value[0]}, sigma={e.value[1]}{f', q={q}' if q is not None else ''}) "
+                                f"exactly: Katib's hyperopt takes mu = (min + max) / 2, sigma = (max - min) / 6"
+                                f"{' on ln(min)..ln(max)' if log else ''} and does not clip to [min, max], as NNI; "
+                                "kubetune run samples it alike")
             else:
                 if log and self.family == "skopt":
                     space["distribution"] = "logUniform"  # what skopt samples on every Katib version
                 notes.append(f"{self.algorithm} has no {kind} distribution: sampled "
                              f"{'log-' if log and self.family == 'skopt' else ''}uniformly on [{lo:.6g}, {hi:.6g}] "
-                             "(mu -/+ 3 sigma) instead (approximation)")
+                             f"({'exp(mu -/+ 3 sigma)' if log else 'mu -/+ 3 sigma'}) instead (approximation: the bell "
+                             f"shape is lost; random and tpe sample NNI's {t} exactly)")
         # step
         if q is not None:
             bounded = t in ("quniform", "qloguniform")
             multiples = bounded and on_q_grid(e.low, q) and on_q_grid(e.high, q)
             integral = bounded and all(float(v).is_integer() for v in e.value)
             steps_ok = self.family in ("hyperopt", "goptuna", "pbt", "optuna")
-            if bounded and steps_ok and multiples:
+            if not bounded and exact_normal:
+                space["step"] = repr(float(q))  # hyperopt's qnormal/qlognormal: round(x / q) * q, as NNI
+            elif bounded and steps_ok and multiples:
                 space["step"] = repr(float(q))
                 if integral:
                     ptype = "int"

@@ -169,6 +169,14 @@ def _number(value: Any, path: str, problems: Problems, notes: list[Note]) -> flo
     return value
 
 
+def _katib_bounds_fit(kind: str, mu: float, sigma: float) -> bool:
+    """A normal type becomes Katib's min/max = mu -/+ 3 sigma (exp of it for the log types)."""
+    lo, hi = mu - 3 * sigma, mu + 3 * sigma
+    if "log" in kind:
+        return -708.0 <= lo and hi <= 709.0  # exp() stays a normal positive float
+    return math.isfinite(lo) and math.isfinite(hi)
+
+
 def _parse_numeric(key: str, kind: str, value: list, path: str, vpath: str, problems: Problems,
                    notes: list[Note]) -> Entry | None:
     arity = ARITY[kind]
@@ -194,6 +202,11 @@ def _parse_numeric(key: str, kind: str, value: list, path: str, vpath: str, prob
     if kind in NORMAL_TYPES:
         if numbers[1] <= 0:
             problems.add(join(vpath, 1), f"sigma must be > 0, found {show(value[1])}")
+            return None
+        if not _katib_bounds_fit(kind, numbers[0], numbers[1]):
+            problems.add(vpath, f"{kind} {show(value)}: Katib's min and max are "
+                                f"{'exp(mu -/+ 3 sigma)' if 'log' in kind else 'mu -/+ 3 sigma'}, which must be "
+                                f"{'positive finite numbers: mu -/+ 3 sigma within [-708, 709]' if 'log' in kind else 'finite'}")
             return None
     else:
         if numbers[0] >= numbers[1]:

@@ -19,6 +19,8 @@ import re
 import shlex
 from typing import Any
 
+from kubetune.trainer_flags import flag_option
+
 from .errors import Note, Problems, show
 from .nni_config_common import NniConfig
 from .nni_encode import SPACE_ENV
@@ -32,8 +34,6 @@ CONTAINER = "trial"
 TRIAL_NAME_PARAMETER = "kubetuneTrialName"
 PYTHON_NAMES = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 SHELL_OPERATORS = ("&&", "||", ";", "|", "&", ">", ">>", "<", "<<", "(", ")", ">&", "<&", "|&", ";;")
-OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir",
-             "--out_dir")
 RESUME_FLAG = "--resume"
 
 
@@ -122,7 +122,7 @@ def container(cfg: NniConfig, mode: str, name: str, out, working_dir: str, env_w
         if working_dir:
             notes.append(Note(key, f"`cd {working_dir} &&` dropped: the trainer needs no code directory"))
         args = trainer_args(list(argv[4:]), key, notes)
-        if not any(a.split("=")[0] in OUT_FLAGS for a in args):
+        if not any(flag_option(a) == "out" for a in args):
             args.append(f"--out={OUTPUT_DIR}")
         result["command"] = list(argv[:4])
         result["args"] = args + out.flags

@@ -15,12 +15,13 @@ from typing import Any
 
 import yaml
 
+from kubetune.experiment.katib_text import katib_string
 from kubetune.experiment.yaml_writer import dump_experiment
 from .errors import ConvertError, Problems, join, show
 from .optuna_space_format import (ALGORITHM_KEYS, API_VERSION, DIRECTIONS, K8S_NAME_RE, METADATA_KEYS,
                                   OBJECTIVE_KEYS, STRATEGIES, TOP_KEYS, TRIAL_KEYS, VOLUME_KEYS, check_keys,
                                   load_space)
-from .optuna_space_parameters import compile_parameters, value_text
+from .optuna_space_parameters import compile_parameters
 
 COMPILED_FROM_ANNOTATION = "kubetune.io/compiled-from"
 CONTAINER = "training"
@@ -178,7 +179,7 @@ def _algorithm(problems: Problems, node: Any) -> dict:
         problems.add("algorithm.settings", "must be a mapping name -> value")
         settings = {}
     if settings:
-        out["algorithmSettings"] = [{"name": str(k), "value": value_text(v)} for k, v in settings.items()]
+        out["algorithmSettings"] = [{"name": str(k), "value": katib_string(v)} for k, v in settings.items()]
     return out
 
 
@@ -218,7 +219,7 @@ def _container(problems: Problems, node: Any) -> tuple[dict, list[dict], int | N
         if not isinstance(env, dict):
             problems.add(join(path, "env"), "must be a mapping NAME -> value")
         else:
-            container["env"] = [{"name": str(k), "value": value_text(v)} for k, v in env.items()]
+            container["env"] = [{"name": str(k), "value": katib_string(v)} for k, v in env.items()]
     if node.get("resources") is not None:
         if not isinstance(node["resources"], dict):
             problems.add(join(path, "resources"), "must be a container resources mapping (limits/requests)")

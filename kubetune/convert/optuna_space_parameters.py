@@ -1,5 +1,5 @@
 """The `parameters` block of a SearchSpace file -> Katib parameters, the trial's flags and the
-kubetune.io/conditions entries; and how values are written as Katib strings.
+kubetune.io/conditions entries (every value written by kubetune.experiment.katib_text).
 
 Searched parameters ({type: categorical|float|int, ...}) become Katib parameters with their whole
 domain and a `--<name>=${trialParameters.<name>}` flag (or their `flag`, or none with `flag: false`);
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+from kubetune.experiment.katib_text import katib_string
 
 from .errors import Problems, join, show
 from .optuna_space_format import FIXED_KEYS, NAME_RE, PARAMETER_KEYS, PARAMETER_TYPES, check_keys
@@ -66,7 +68,7 @@ def compile_parameters(problems: Problems, node: Any) -> tuple[list[dict], list[
         if "neutral" in spec:
             if "when" not in spec:
                 problems.add(join(path, "neutral"), "only a conditional parameter (with `when`) has a neutral value")
-            entry["neutral"] = value_text(spec["neutral"])
+            entry["neutral"] = katib_string(spec["neutral"])
         if entry.get("when"):
             conditions[name] = entry
     return parameters, trial_parameters, args, conditions
@@ -82,7 +84,7 @@ def _fixed(problems: Problems, path: str, name: str, spec: Any) -> tuple[str | N
         problems.add(path, f"found {show(value)}; a fixed value must be a single string, number or boolean "
                            "(or a mapping {type: ...} to search it)")
         return None, ""
-    return _flag(problems, path, name, flag), value_text(value)
+    return _flag(problems, path, name, flag), katib_string(value)
 
 
 def _flag(problems: Problems, path: str, name: str, flag: Any) -> str | None:
@@ -102,7 +104,7 @@ def _categorical(problems: Problems, path: str, spec: dict) -> dict | None:
     if not all(isinstance(c, (str, int, float, bool)) for c in choices):
         problems.add(join(path, "choices"), "values must be strings, numbers or booleans")
         return None
-    values = [value_text(c) for c in choices]
+    values = [katib_string(c) for c in choices]
     if len(set(values)) != len(values):
         problems.add(join(path, "choices"), f"values repeat: {', '.join(values)}")
         return None
@@ -141,9 +143,9 @@ def _numeric(problems: Problems, path: str, spec: dict, kind: str) -> dict | Non
     if log and step is not None and not (kind == "int" and step == 1):
         problems.add(join(path, "step"), "Optuna does not take step together with log (except int step 1)")
         return None
-    space: dict[str, str] = {"min": _number_text(low), "max": _number_text(high)}
+    space: dict[str, str] = {"min": katib_string(low), "max": katib_string(high)}
     if step is not None:
-        space["step"] = _number_text(step)
+        space["step"] = katib_string(step)
     if log:
         space["distribution"] = "logUniform"
     return {"parameterType": "int" if kind == "int" else "double", "feasibleSpace": space}
@@ -159,20 +161,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _number_text(value: float | int) -> str:
-    return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def value_text(value: Any) -> str:
-    """A value as a Katib string: true/false for booleans, the shortest exact text of a float."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def _value_list(value: Any) -> list[str] | str:
     if isinstance(value, list):
-        return [value_text(v) for v in value]
-    return value_text(value)
+        return [katib_string(v) for v in value]
+    return katib_string(value)

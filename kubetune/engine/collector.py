@@ -140,21 +140,29 @@ class TrialCollector:
             self._cond.notify_all()
 
     # -- collecting -----------------------------------------------------------------------------
+    def _sidecar_exits(self, logs: list[MetricLog], pairs, where: str, converts: str) -> bool:
+        """Katib's sidecar converts the (name, value) `pairs` it watches and exits on the first that
+        is not a number: then that failure is handed over after `logs` (the line's logs), the watch
+        ends, and True. `where` and `converts` complete the failure's message."""
+        for name, value in pairs:
+            try:
+                parse_sidecar_value(value)
+            except ValueError:
+                self._watch = None
+                self._push(logs, CollectorFailure(
+                    f"Katib's metrics collector sidecar exits on {name}={value!r} (not a number) {where}: while "
+                    f"an early-stopping rule is active it converts {converts}; the trial's pod fails and no "
+                    "metrics are reported", sidecar=True))
+                return True
+        return False
+
     def _text_line(self, line: str) -> None:
         if self._watch is not None and self._watch in line:
             pairs = list(self._parser.pairs(line))
             logs = self._parser.logs_of(line, pairs)
-            for name, value in pairs:
-                try:
-                    parse_sidecar_value(value)
-                except ValueError:
-                    self._watch = None
-                    self._push(logs, CollectorFailure(
-                        f"Katib's metrics collector sidecar exits on {name}={value!r} (not a number) in the "
-                        f"line {line[:200]!r}: while an early-stopping rule is active it converts every "
-                        "name=value on a line with the objective metric; the trial's pod fails and no metrics "
-                        "are reported", sidecar=True))
-                    return
+            if self._sidecar_exits(logs, pairs, f"in the line {line[:200]!r}",
+                                   "every name=value on a line with the objective metric"):
+                return
         else:
             logs = self._parser.parse_line(line)
         if logs:
@@ -169,17 +177,9 @@ class TrialCollector:
             self._report_failed = True
             self._push([], CollectorFailure(str(e), sidecar=self._watch is not None, report=True))
             return
-        for log in logs:
-            if log.name == self._watch:
-                try:
-                    parse_sidecar_value(log.value)
-                except ValueError:
-                    self._watch = None
-                    self._push(logs, CollectorFailure(
-                        f"Katib's metrics collector sidecar exits on {log.name}={log.value!r} (not a number) "
-                        f"in {self.file}: while an early-stopping rule is active it converts the objective's "
-                        "value on every line; the trial's pod fails and no metrics are reported", sidecar=True))
-                    return
+        watched = [(log.name, log.value) for log in logs if log.name == self._watch]
+        if watched and self._sidecar_exits(logs, watched, f"in {self.file}", "the objective's value on every line"):
+            return
         if logs:
             self._push(logs)
 

@@ -8,7 +8,8 @@ picks the meaningful part of that tail: an exception's last line, lines that say
 Since the log merges both streams, "stderr first" means: what looks like an error comes first.
 
 `common_failure` says when most trials fail the same way, so the run's summary can say it once,
-prominently, instead of letting the user read the same reason twenty times.
+prominently, instead of letting the user read the same reason twenty times; `FailureTally` says
+it as trials finish (the run's progress), reading each trial once.
 """
 from __future__ import annotations
 
@@ -138,14 +139,62 @@ class CommonFailure:
 def common_failure(rows: Iterable[TrialRow], minimum: int = 2) -> CommonFailure | None:
     """The way most finished trials failed: at least `minimum` trials and more than half of the
     finished ones failed with the same reason. None otherwise."""
-    rows = list(rows)
-    finished = [r for r in rows if r.terminal]
-    failures = [(r, f) for r in finished if (f := failure_of(r)) is not None and r.state in FAILED_STATES]
-    if not failures:
-        return None
-    counts = Counter(_signature(f) for _, f in failures)
-    signature, count = counts.most_common(1)[0]
-    if count < minimum or count * 2 <= len(finished):
-        return None
-    row, failure = next((r, f) for r, f in failures if _signature(f) == signature)
-    return CommonFailure(count, len(failures), len(finished), row, failure)
+    tally = FailureTally(minimum)
+    for i, row in enumerate(rows):
+        tally.add(row, key=i)
+    return tally.common()
+
+
+class FailureTally:
+    """`common_failure` of the trials added so far, kept as they finish: each row's failure is read
+    once and `common()` costs O(1), so a run that asks after every finished trial stays linear.
+    A row added again under the same key (by default its name) replaces the earlier one."""
+
+    def __init__(self, minimum: int = 2) -> None:
+        self.minimum = minimum
+        # key -> (row, its failure, the failure's signature), in the order the keys were first added
+        self._entries: dict = {}
+        self._counts: Counter[str] = Counter()
+        self._first: dict[str, tuple[TrialRow, Failure]] = {}  # signature -> the first row failing so
+        self._leader: str | None = None  # a signature with the highest count
+        self._finished = self._failed = 0
+
+    def add(self, row: TrialRow, key=None) -> None:
+        key = row.name if key is None else key
+        failure = failure_of(row) if row.state in FAILED_STATES else None
+        entry = (row, failure, None if failure is None else _signature(failure))
+        old = self._entries.get(key)
+        self._entries[key] = entry  # a key added again keeps its place
+        if old is not None:
+            self._count(old, -1)
+        self._count(entry, 1)
+        if old is not None:  # a count went down, an example may have moved: find them again
+            self._leader = max(self._counts, key=self._counts.__getitem__, default=None)
+            self._first = {}
+            for r, f, s in self._entries.values():
+                if s is not None:
+                    self._first.setdefault(s, (r, f))
+        elif entry[2] is not None:
+            signature = entry[2]
+            self._first.setdefault(signature, (row, failure))
+            if self._leader is None or self._counts[signature] > self._counts[self._leader]:
+                self._leader = signature
+
+    def _count(self, entry: tuple, step: int) -> None:
+        row, _, signature = entry
+        self._finished += step if row.terminal else 0
+        if signature is not None:
+            self._failed += step
+            self._counts[signature] += step
+            if not self._counts[signature]:
+                del self._counts[signature]
+
+    def common(self) -> CommonFailure | None:
+        """What common_failure says of the rows added so far. Only a signature shared by more than
+        half of the finished trials counts, so there is at most one: the one with the highest count."""
+        signature = self._leader
+        count = self._counts[signature] if signature is not None else 0
+        if count < self.minimum or count * 2 <= self._finished:
+            return None
+        row, failure = self._first[signature]
+        return CommonFailure(count, self._failed, self._finished, row, failure)

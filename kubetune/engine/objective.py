@@ -1,64 +1,20 @@
-"""From metric logs to a trial's observation, its objective value, the best trial and the goal
-(katib-semantics 5.6, 5.7, 5.8, 7.3).
+"""From metric logs to a trial's observation, and the goal (katib-semantics 5.6, 5.8).
 
 Katib compares values with Go's strconv.ParseFloat, so a value such as " 0.5" (JSON collector,
-untrimmed) or "1e400" (out of range) is not a number here either; objective values that are text
-take part in best-trial selection the way Katib's loop treats them.
+untrimmed) or "1e400" (out of range) is not a number here either. The objective value its metric
+strategy selects (5.7) and the best trial (7.3) are kubetune.results' (objective_value,
+optimal_trial); the engine keeps a running trial's aggregates in trialmetrics.TrialMetrics.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from kubetune.gocompat.strconv import go_parse_float
-from kubetune.results import MINIMIZE, UNAVAILABLE, check_objective_type, is_better
+from kubetune.results import MINIMIZE, UNAVAILABLE, check_objective_type
 
-from .metrics.report import ZERO_TIME, MetricLog, katib_time_ns
-
+from .metrics.report import ZERO_TIME, katib_time_ns
 
 Observation = dict[str, dict[str, str]]
-
-
-def _db_rows(logs: Iterable[MetricLog]) -> list[tuple[int, MetricLog]]:
-    keyed = [(katib_time_ns(log.timestamp) // 1000, i, log) for i, log in enumerate(logs)]
-    keyed.sort(key=lambda k: (k[0], k[1]))
-    return [(micros, log) for micros, _, log in keyed]
-
-
-def db_ordered(logs: Iterable[MetricLog]) -> list[MetricLog]:
-    """The logs in the order Katib's DB returns them: by time at the DB's microsecond precision
-    (DATETIME(6); finer digits are cut), rows with equal times in the order they were reported."""
-    return [log for _, log in _db_rows(logs)]
-
-
-def objective_history(logs: Iterable[MetricLog], objective_name: str) -> list[float]:
-    """A trial's objective values as an early-stopping service reads them from the DB: by time
-    (microsecond precision, ties in report order), each converted with Python's float() (a value
-    that is not a number makes Katib's medianstop service fail: ValueError here)."""
-    values = []
-    for log in db_ordered(log for log in logs if log.name == objective_name):
-        try:
-            values.append(float(log.value))
-        except ValueError:
-            raise ValueError(f"objective value {log.value!r} of metric {objective_name!r} is not a number; "
-                             "Katib's medianstop service fails on it") from None
-    return values
-
-
-def observation(logs: Iterable[MetricLog], metric_names: Sequence[str]) -> Observation:
-    """Trial.status.observation as Katib's trial controller builds it (getMetrics), one entry
-    per name in `metric_names` (the metricStrategies names: objective first, then additional):
-
-    * min / max: over values that parse as floats, kept as their text; "unavailable" if none;
-    * latest: the value with the greatest (microsecond) timestamp, the later row on ties; any
-      text, including "unavailable" or "".
-    """
-    builder = ObservationBuilder(metric_names)
-    for log in logs:
-        builder.add(log.name, log.value, log.timestamp)
-    return builder.observation()
-
-
 ZERO_MICROS = katib_time_ns(ZERO_TIME) // 1000
 
 
@@ -81,8 +37,14 @@ class _Metric:
 
 
 class ObservationBuilder:
-    """`observation` computed as the logs arrive, in report order, in O(metrics) memory: what
-    Katib computes from the DB rows in time order, without keeping or sorting the rows.
+    """Trial.status.observation as Katib's trial controller builds it (getMetrics), one entry per
+    name in `metric_names` (the metricStrategies names: objective first, then additional), computed
+    as the logs arrive (`add`), in report order, in O(metrics) memory: what Katib computes from the
+    DB rows in time order, without keeping or sorting the rows.
+
+    * min / max: over values that parse as floats, kept as their text; "unavailable" if none;
+    * latest: the value with the greatest (microsecond) timestamp, the later row on ties; any
+      text, including "unavailable" or "".
 
     In DB order (time, then report order) the first number sets min and max and later ones
     replace them only when strictly smaller / greater; so min is the smallest non-NaN number
@@ -141,48 +103,3 @@ def goal_reached(value: float | None, goal: float | None, objective_type: str) -
     if goal is None or value is None:
         return False
     return value <= goal if check_objective_type(objective_type) == MINIMIZE else value >= goal
-
-
-@dataclass(frozen=True)
-class TrialsSummary:
-    best_trial: str | None
-    best_value: float | str | None
-    goal_reached: bool
-
-
-def summarize_trials(trials: Iterable[tuple[str, float | str | None]], objective_type: str,
-                     goal: float | None = None) -> TrialsSummary:
-    """Katib's updateTrialsSummary loop over trials in list order, each given as (name, selected
-    objective value): a number, the selected text, or None / "unavailable" (skipped).
-
-    The first numeric trial starts the best; a later one replaces it only if strictly better, so
-    ties keep the earlier trial; the goal is checked against the running best. A value that is
-    text but not a float makes that trial the best (the last such wins) without touching the
-    running best value, so a numeric trial after it is compared with a stale best, or with 0
-    when no numeric trial came first - Katib's order-dependent quirk, reproduced.
-    """
-    check_objective_type(objective_type)
-    best_name: str | None = None
-    best_raw: float | str | None = None
-    best_value = 0.0
-    reached = False
-    for name, value in trials:
-        if value is None or value == UNAVAILABLE:
-            continue
-        number = go_parse_float(value) if isinstance(value, str) else float(value)
-        if number is None:
-            best_name, best_raw = name, value
-            continue
-        if best_name is None:
-            best_name, best_raw, best_value = name, value, number
-        if is_better(number, best_value, objective_type):
-            best_name, best_raw, best_value = name, value, number
-        if goal_reached(best_value, goal, objective_type):
-            reached = True
-    return TrialsSummary(best_name, best_raw, reached)
-
-
-def best_trial(trials: Iterable[tuple[str, float | str | None]], objective_type: str) -> str | None:
-    """The name of the current optimal trial (7.3): the first strictly best; None if no trial
-    has an objective value."""
-    return summarize_trials(trials, objective_type).best_trial

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from .local import LaunchSpec
 
@@ -72,15 +72,44 @@ class _Process:
             if self.reason or self.proc.poll() is not None:
                 return
             self.reason = reason
-        _signal_group(self.proc, signal.SIGTERM)
+        terminate_group(self.proc.pid, self._exits_within)
 
-        def escalate() -> None:
+    def _exits_within(self, seconds: float) -> bool:
+        try:
+            self.proc.wait(seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+
+def terminate_group(pid: int, exits_within: Callable[[float], bool], *, lone_process: bool = False) -> None:
+    """End a trial's process group the way Kubernetes ends a pod: SIGTERM now, then SIGKILL from a
+    helper thread unless `exits_within(KILL_GRACE_SECONDS)` says the trial ended in that grace.
+    `lone_process`: see `signal_group`."""
+    signal_group(pid, signal.SIGTERM, lone_process=lone_process)
+
+    def escalate() -> None:
+        if not exits_within(KILL_GRACE_SECONDS):
+            signal_group(pid, signal.SIGKILL, lone_process=lone_process)
+
+    threading.Thread(target=escalate, daemon=True, name=f"kill-{pid}").start()
+
+
+def signal_group(pid: int, sig: int, *, lone_process: bool = False) -> None:
+    """Signal the process group `pid` leads (the trial is a session leader: its children go too);
+    a group that is gone is no error. `lone_process`: when there is no such group, signal the
+    process alone (a warm-forked trial in the instant before it made its session; a trial started
+    by Popen has made it before Popen returns, so it never needs this)."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        if lone_process:
             try:
-                self.proc.wait(KILL_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.proc, signal.SIGKILL)
-
-        threading.Thread(target=escalate, daemon=True).start()
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+    except PermissionError:
+        pass
 
 
 def stop_all(handles: list, reason: str = "Killed") -> None:
@@ -124,13 +153,6 @@ def rotate_log(path: Path) -> None:
         while path.with_name(f"log.{n}").exists():
             n += 1
         path.rename(path.with_name(f"log.{n}"))
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)  # the trial is a session leader: take its children too
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class SubprocessLauncher:

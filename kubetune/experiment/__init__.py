@@ -16,6 +16,7 @@ extensions.py    kubetune's extensions (conditions.py, objectives.py, duration.p
 template.py, job_schema.py   the trial template's placeholders; the batch/v1 Job schema
 errors.py, access.py         Problem / SpecError; reading untyped YAML safely
 yaml_writer.py   writing Experiments as YAML
+katib_text.py    how a value is written as Katib text (katib_string: every converter and space uses it)
 """
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ from .decode import register_extension_field
 from .defaults import apply_defaults
 from .errors import Problem, SpecError
 from .lint import lint
-from .load import experiment_from_dict, load_documents, load_experiment, load_experiments
+from .load import experiment_from_dict, experiments_from_documents, load_documents, load_experiment, load_experiments
 from .space import Parameter, parse_parameters
 from .types import Algorithm, Experiment, Objective
 from .validate import validate
 
 __all__ = [
     "Algorithm", "Experiment", "Objective", "Parameter", "Problem", "SpecError", "apply_defaults",
-    "experiment_from_dict", "lint", "load_documents", "load_experiment", "load_experiments",
-    "parse_parameters", "register_extension_field", "validate",
+    "experiment_from_dict", "experiments_from_documents", "lint", "load_documents", "load_experiment",
+    "load_experiments", "parse_parameters", "register_extension_field", "validate",
 ]

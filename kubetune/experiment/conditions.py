@@ -59,9 +59,6 @@ class ConditionalSpace:
         self.conditions = dict(conditions)
         self.order = _parents_first([p.name for p in self.parameters], self.conditions)
 
-    def is_conditional(self, name: str) -> bool:
-        return name in self.conditions
-
     def is_active(self, name: str, assignments: Mapping[str, str]) -> bool:
         """Active when every parent is active and has one of the listed values."""
         condition = self.conditions.get(name)
@@ -74,9 +71,6 @@ class ConditionalSpace:
             if value is None or canonical_value(self.by_name[parent], value) not in allowed:
                 return False
         return True
-
-    def active_names(self, assignments: Mapping[str, str]) -> list[str]:
-        return [n for n in self.order if self.is_active(n, assignments)]
 
     def neutral(self, name: str) -> str:
         return self.conditions[name].neutral

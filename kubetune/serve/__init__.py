@@ -11,6 +11,7 @@ suggestion.py  the Suggestion service: GetSuggestions, ValidateAlgorithmSettings
 earlystopping.py  the EarlyStopping service: GetEarlyStoppingRules (curves from Katib's DBManager),
                ValidateEarlyStoppingSettings, SetTrialStatus (trial_status.py: the Trial's condition)
 errors.py      every failure answered as a gRPC status (INVALID_ARGUMENT with kubetune validate's words)
+kept.py        what both services keep per experiment between calls (LRU, keyed by the spec)
 server.py      the grpc server, the health service Katib probes, signal handling
 ports.py       service names and Katib's ports (import-free: the CLI reads them at start-up)
 

@@ -14,8 +14,6 @@ SetTrialStatus: the Trial's EarlyStopped condition (trial_status.py), as Katib's
 """
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections import OrderedDict
 
 import grpc
@@ -26,6 +24,7 @@ from kubetune.algorithms.earlystopping import early_stopping_errors, early_stopp
     known_early_stopping
 from kubetune.serve.convert import OBJECTIVE_TYPES, rule_to_proto
 from kubetune.serve.errors import RequestError, guarded
+from kubetune.serve.kept import KeptByExperiment, message_key
 from kubetune.serve.katib_api import api_pb2 as api
 from kubetune.serve.katib_api import api_pb2_grpc
 from kubetune.serve.trial_status import TrialStatusWriter
@@ -84,8 +83,8 @@ def objective_curve(address: str, trial: str, metric: str) -> list[float]:
 class EarlyStoppingService(api_pb2_grpc.EarlyStoppingServicer):
     def __init__(self, status_writer: TrialStatusWriter | None = None) -> None:
         self._status = status_writer or TrialStatusWriter()
-        self._curves: OrderedDict[str, tuple[str, OrderedDict[str, list[float]]]] = OrderedDict()
-        self._lock = threading.Lock()
+        # experiment name -> (key of its spec, the curves read so far by trial name)
+        self._curves: KeptByExperiment[tuple[str, OrderedDict[str, list[float]]]] = KeptByExperiment(KEPT_EXPERIMENTS)
 
     @guarded("ValidateEarlyStoppingSettings")
     def ValidateEarlyStoppingSettings(self, request, context):
@@ -117,21 +116,16 @@ class EarlyStoppingService(api_pb2_grpc.EarlyStoppingServicer):
     def _curves_for(self, experiment: api.Experiment, succeeded: list[str], address: str,
                     metric: str) -> list[list[float]]:
         """The curves of every succeeded trial, first-seen order; new ones read from the DB."""
-        key = hashlib.sha256(experiment.spec.SerializeToString(deterministic=True)).hexdigest()
-        with self._lock:
-            found = self._curves.get(experiment.name)
-            known = found[1] if found is not None and found[0] == key else OrderedDict()
+        key = message_key(experiment.spec)
+        found = self._curves.get(experiment.name, lambda kept: kept[0] == key)
+        known = found[1] if found is not None else OrderedDict()
         new = [name for name in succeeded if name not in known]
         if new:
             address = _db_address(address)
             fetched = {name: objective_curve(address, name, metric) for name in new}
             known = OrderedDict(known)
             known.update(fetched)
-        with self._lock:
-            self._curves[experiment.name] = (key, known)
-            self._curves.move_to_end(experiment.name)
-            while len(self._curves) > KEPT_EXPERIMENTS:
-                self._curves.popitem(last=False)
+        self._curves.put(experiment.name, (key, known))
         return list(known.values())  # as Katib's trials_avg_history: every trial seen succeeded
 
     @guarded("SetTrialStatus")

@@ -19,12 +19,9 @@ stage B, the run-time errors kubetune run refuses, the extension errors), INVALI
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-
 
 from kubetune.algorithms import AlgorithmContext, Suggester, SuggestionError, find_algorithm, registered_algorithms
 from kubetune.algorithms.extended import build_suggester
@@ -35,6 +32,7 @@ from kubetune.experiment.types import Experiment
 from kubetune.experiment.validate import settings_of
 from kubetune.serve.convert import experiment_from_proto, reply_assignments, trial_views
 from kubetune.serve.errors import RequestError, guarded
+from kubetune.serve.kept import KeptByExperiment, message_key
 from kubetune.serve.katib_api import api_pb2 as api
 from kubetune.serve.katib_api import api_pb2_grpc
 
@@ -69,11 +67,6 @@ def check_runnable(exp: Experiment) -> None:
         raise RequestError("; ".join(str(p) for p in errors))
 
 
-def _spec_key(request_experiment: api.Experiment) -> str:
-    text = request_experiment.SerializeToString(deterministic=True)
-    return hashlib.sha256(text).hexdigest()
-
-
 @dataclass
 class _Kept:
     key: str
@@ -85,9 +78,8 @@ class _Kept:
 class SuggestionService(api_pb2_grpc.SuggestionServicer):
     def __init__(self, kept_experiments: int = DEFAULT_KEPT_EXPERIMENTS, seed: int | None = None) -> None:
         self.seed = seed  # used when the settings carry no random_state, as `kubetune run --seed`
-        self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        self._limit = kept_experiments
-        self._lock = threading.Lock()
+        self._kept: KeptByExperiment[_Kept] = KeptByExperiment(kept_experiments)
+        self._lock = threading.Lock()  # guards rebuilds
         self.rebuilds = 0  # suggesters built from a request (first call, restart, changed spec)
 
     @guarded("ValidateAlgorithmSettings")
@@ -111,10 +103,10 @@ class SuggestionService(api_pb2_grpc.SuggestionServicer):
             try:
                 suggestions = kept.suggester.suggest(count, trials)
             except SuggestionError as e:
-                self._forget(exp.name, kept)
+                self._kept.forget(exp.name, kept)
                 raise RequestError(str(e)) from None
             except Exception:
-                self._forget(exp.name, kept)  # a half-updated suggester is not trusted again
+                self._kept.forget(exp.name, kept)  # a half-updated suggester is not trusted again
                 raise
             kept.seen = names
         if len(suggestions) < count:
@@ -123,12 +115,10 @@ class SuggestionService(api_pb2_grpc.SuggestionServicer):
         return api.GetSuggestionsReply(parameter_assignments=reply_assignments(suggestions))
 
     def _kept_for(self, exp: Experiment, request_experiment: api.Experiment, names: set[str]) -> _Kept:
-        key = _spec_key(request_experiment)
-        with self._lock:
-            kept = self._kept.get(exp.name)
-            if kept is not None and kept.key == key and kept.seen <= names:
-                self._kept.move_to_end(exp.name)
-                return kept
+        key = message_key(request_experiment)
+        kept = self._kept.get(exp.name, lambda k: k.key == key and k.seen <= names)
+        if kept is not None:
+            return kept
         try:
             suggester = build_suggester(exp, self.seed)
         except SuggestionError as e:
@@ -136,13 +126,5 @@ class SuggestionService(api_pb2_grpc.SuggestionServicer):
         kept = _Kept(key, suggester)
         with self._lock:
             self.rebuilds += 1
-            self._kept[exp.name] = kept
-            self._kept.move_to_end(exp.name)
-            while len(self._kept) > self._limit:
-                self._kept.popitem(last=False)
+        self._kept.put(exp.name, kept)
         return kept
-
-    def _forget(self, name: str, kept: _Kept) -> None:
-        with self._lock:
-            if self._kept.get(name) is kept:
-                del self._kept[name]

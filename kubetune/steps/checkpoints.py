@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubetune.results import TrialRow, optimal_trial
+from kubetune.trainer_flags import option_value
 
-# The trainer's output-directory flag and its aliases (trainer/config/schema.py `out`).
-OUT_FLAGS = ("--out", "--output", "--output-dir", "--output_dir", "--save-dir", "--save_dir", "--out-dir", "--out_dir")
 CHECKPOINT = "best.pt"
 
 
@@ -29,13 +28,9 @@ class TrialCheckpoint:
 
 
 def out_dir_of(argv: list[str]) -> str | None:
-    """The value of the trainer's --out flag (either `--out=X` or `--out X`); the last one wins."""
-    found = None
-    for i, arg in enumerate(argv):
-        name, eq, value = arg.partition("=")
-        if name in OUT_FLAGS:
-            found = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
-    return found
+    """The value of the trainer's --out flag (`--out=X`, `--output-dir X`, any spelling the trainer
+    accepts); the last one wins."""
+    return option_value(argv, "out")
 
 
 def _primary(spec: dict, trial: TrialRow, namespace: str):

@@ -7,12 +7,12 @@ trial command. Inline text is either that list, or a mapping with a `parameters`
 from __future__ import annotations
 
 import copy
-import json
 import re
 from typing import Any
 
 import yaml
 
+from kubetune.experiment.katib_text import katib_string
 from trainer.models.registry import model_family
 
 
@@ -116,12 +116,12 @@ def _check_parameter(p: Any, i: int) -> dict:
                          "e.g. lr, optimizer, cells.n_repeat)")
     out = copy.deepcopy(p)
     space = out.get("feasibleSpace")
-    if isinstance(space, dict):  # Katib wants strings; YAML gives numbers
+    if isinstance(space, dict):  # Katib wants strings; YAML gives numbers and booleans
         for key in ("min", "max", "step"):
-            if key in space and not isinstance(space[key], str):
-                space[key] = json.dumps(space[key]) if isinstance(space[key], bool) else str(space[key])
+            if key in space:
+                space[key] = katib_string(space[key])
         if isinstance(space.get("list"), list):
-            space["list"] = [v if isinstance(v, str) else str(v) for v in space["list"]]
+            space["list"] = [katib_string(v) for v in space["list"]]
     return out
 
 

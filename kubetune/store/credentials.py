@@ -14,7 +14,8 @@ Order, first found wins, per setting:
      MINIO_ROOT_USER / MINIO_ROOT_PASSWORD; endpoint S3_ENDPOINT, else AWS_ENDPOINT_URL_S3,
      else AWS_ENDPOINT_URL; region AWS_REGION, else AWS_DEFAULT_REGION (default us-east-1, so no
      GetBucketLocation call is needed); S3_USE_HTTPS=0 selects http for an endpoint given
-     without a scheme; S3_VERIFY_SSL=0 skips TLS certificate checks.
+     without a scheme; S3_VERIFY_SSL=0 skips TLS certificate checks (both read with the
+     project's boolean words, trainer.booleans; any other value is an error naming the variable).
 No credentials at all means anonymous requests (fine for public buckets).
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from kubetune.store.errors import StoreConfigError
+from trainer.booleans import parse_bool
 
 SECRET_DIR_ENV = "KUBETUNE_S3_SECRET_DIR"
 DEFAULT_REGION = "us-east-1"
@@ -101,8 +103,16 @@ def _first_env(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
     return next((env[n] for n in names if env.get(n)), None)
 
 
-def _env_false(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in ("0", "false", "no", "off")
+def _env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no environment setting in the project's boolean words (trainer.booleans); unset or
+    empty means `default`, anything that is not a boolean word is an error naming the variable."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return parse_bool(value)
+    except ValueError as e:
+        raise StoreConfigError(f"env {name}: {e}") from None
 
 
 def resolve_s3_settings(endpoint: str | None = None, access_key: str | None = None, secret_key: str | None = None,
@@ -139,12 +149,12 @@ def resolve_s3_settings(endpoint: str | None = None, access_key: str | None = No
     if not endpoint:
         raise StoreConfigError("no S3 endpoint: pass --endpoint (e.g. http://minio.example:9000) or set S3_ENDPOINT "
                                "or AWS_ENDPOINT_URL (in Kubeflow >= 2.15: http://seaweedfs.kubeflow:8333)")
-    secure_default = not _env_false(env.get("S3_USE_HTTPS")) if secure is None else secure
+    secure_default = _env_flag(env, "S3_USE_HTTPS", True) if secure is None else secure
     host, scheme_secure = parse_endpoint(endpoint, secure_default)
     if secure is not None and "://" in endpoint and secure != scheme_secure:
         raise StoreConfigError(f"S3 endpoint {endpoint!r} says {'https' if scheme_secure else 'http'} "
                                f"but secure={secure} was given")
     region = region or from_dir.get("region") or _first_env(env, _ENV_KEYS["region"]) or DEFAULT_REGION
     return S3Settings(endpoint=host, secure=scheme_secure, access_key=access_key, secret_key=secret_key,
-                      session_token=session_token, region=region, cert_check=not _env_false(env.get("S3_VERIFY_SSL")),
+                      session_token=session_token, region=region, cert_check=_env_flag(env, "S3_VERIFY_SSL", True),
                       credentials_source=source)

@@ -7,8 +7,24 @@ from kubetune.algorithms.earlystopping import (
 )
 from kubetune.algorithms.earlystopping.medianstop import MedianStopSettings, SettingsError, compute_rule
 from kubetune.engine.metrics.report import MetricLog
+from kubetune.engine.collector import Batch
 from kubetune.engine.metrics.text import TextMetricParser
-from kubetune.engine.objective import objective_history
+from kubetune.engine.state import ExperimentState
+from kubetune.engine.trialmetrics import TrialMetrics, objective_curves
+
+
+def db_curve(logs, objective, state_dir):
+    """The objective curve the engine hands early stopping for a succeeded trial (TrialMetrics.db_curve),
+    the logs stored in a real state as the engine stores them."""
+    state = ExperimentState(state_dir / "state.db")
+    try:
+        state.init_experiment("e", "default", {})
+        state.add_trials([("e-t", {}, {}, None)])
+        metrics = TrialMetrics("e-t", objective, [objective], "max")
+        metrics.apply(state, Batch(list(logs)))
+        return list(metrics.db_curve(state))
+    finally:
+        state.close()
 
 
 def test_default_settings():
@@ -135,7 +151,7 @@ def test_rule_would_stop_position():
     assert rule_would_stop([0.1, 0.2, 0.3, 0.85], rule, "maximize") is None
 
 
-def test_experiment_with_median_stop_end_to_end():
+def test_experiment_with_median_stop_end_to_end(tmp_path):
     """Trials run one after another; the rule is frozen when each trial is created."""
     settings = MedianStopSettings(min_trials_required=3, start_step=2)
     curves = {
@@ -160,19 +176,22 @@ def test_experiment_with_median_stop_end_to_end():
             if name in stopped_at:
                 break
         if name not in stopped_at:
-            succeeded.append(objective_history(parser.logs, "accuracy"))  # only Succeeded trials count
+            succeeded.append(db_curve(parser.logs, "accuracy", tmp_path / name))  # only Succeeded trials count
     assert [rules[n] is None for n in curves] == [True, True, True, False, False]
     assert stopped_at == {"t4": 2}
     assert rules["t4"].value == pytest.approx((0.65 + 0.6 + 0.5) / 3)
     assert rules["t5"] == rules["t4"]  # the early-stopped t4 is not added to the history
 
 
-def test_objective_history_is_in_db_order_and_python_floats():
+def test_a_succeeded_trials_curve_is_in_db_order_and_python_floats(tmp_path):
     logs = [MetricLog("loss", "3", "2024-03-04T17:55:10Z"), MetricLog("acc", "9"),
             MetricLog("loss", "1", "2024-03-04T17:55:08Z"), MetricLog("loss", "2", "2024-03-04T17:55:09Z")]
-    assert objective_history(logs, "loss") == [1.0, 2.0, 3.0]
+    assert db_curve(logs, "loss", tmp_path / "a") == [1.0, 2.0, 3.0]
+    # a value float() cannot read stays text, and the rule fails on it as Katib's medianstop does
+    curve = db_curve([MetricLog("loss", "")], "loss", tmp_path / "b")
+    assert curve == [""]
     with pytest.raises(ValueError, match="not a number"):
-        objective_history([MetricLog("loss", "")], "loss")
+        compute_rule([curve], "minimize", MedianStopSettings(1, 1))
 
 
 def test_sidecar_value_is_trimmed_and_read_by_go_rules():
@@ -204,13 +223,11 @@ def test_only_the_first_start_step_values_are_read_and_must_be_numbers():
     assert compute_rule([endless, [0.5]], "maximize", settings).value == 0.5
 
 
-def test_engine_feeds_the_rule_in_db_order_like_objective_history():
-    """The engine's curve for a succeeded trial (objective_curves) is objective_history's order."""
-    from kubetune.engine.trialmetrics import objective_curves
-
+def test_engine_feeds_the_rule_in_db_order(tmp_path):
+    """The engine's curve for a succeeded trial (objective_curves) is in Katib's DB order."""
     logs = [MetricLog("accuracy", "0.9", "2026-01-01T00:00:02Z"), MetricLog("accuracy", "0.5"),
             MetricLog("accuracy", "0.7", "2026-01-01T00:00:01Z")]
     _, curve = objective_curves((log.timestamp, log.name, log.value) for log in logs)
-    assert list(curve) == objective_history(logs, "accuracy") == [0.5, 0.7, 0.9]
+    assert list(curve) == db_curve(logs, "accuracy", tmp_path) == [0.5, 0.7, 0.9]
     rule = compute_rule([curve], "maximize", MedianStopSettings(1, 1), metric_name="accuracy")
     assert rule.value == 0.5  # print order would give 0.9

@@ -1,6 +1,10 @@
 """The NNI configs and search space the converter tests start from (imported by conftest.py and the
-fuzz test as a plain module)."""
+fuzz test as a plain module), and `convert_cli`."""
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 V1_BASE = {
     "authorName": "test", "experimentName": "conv_test", "trialConcurrency": 2, "maxExecDuration": "1h",
@@ -18,3 +22,15 @@ SMALL_SPACE = {
     "lr": {"_type": "loguniform", "_value": [0.0001, 0.1]},
     "batch_size": {"_type": "choice", "_value": [16, 32, 64]},
 }
+
+
+def convert_cli(config: Path, capsys) -> tuple[dict, str]:
+    """Convert through the CLI, then `validate --strict` the output; (the document, the notes)."""
+    from kubetune.cli import main
+
+    out = config.with_suffix(".yaml")
+    assert main(["convert", "nni", str(config), "-o", str(out)]) == 0
+    notes = capsys.readouterr().err
+    assert main(["validate", "--strict", str(out)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    return yaml.safe_load(out.read_text()), notes

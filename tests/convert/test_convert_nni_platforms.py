@@ -1,7 +1,7 @@
 """`kubetune convert nni`, CLI level: NNI's kubeflow / frameworkcontroller platforms become
-PyTorchJob/TFJob trials (issue 14 item 6); normal-type spaces pass the converter's own
-`validate --strict` (item 5); the converter's notes about the failure budget, a seed's `--resume`
-and the trainer's working directory (issue 13 items 2 and 6).
+PyTorchJob/TFJob trials (issue 14 item 6); every type passes the converter's own `validate --strict`
+(normal types: test_convert_nni_normal.py); the converter's notes about the failure budget, a seed's
+`--resume` and the trainer's working directory (issue 13 items 2 and 6).
 
 data/nni-k8s/ holds NNI's own example configs (github.com/microsoft/nni, MIT License)."""
 from __future__ import annotations
@@ -11,25 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from kubetune.cli import main
 from kubetune.convert import ConvertError, convert_nni
+from convert_nni_bases import convert_cli
 
 K8S = Path(__file__).parent / "data" / "nni-k8s"
-NORMAL_SPACE = {"a": {"_type": "normal", "_value": [0, 1]}, "b": {"_type": "qnormal", "_value": [10, 2, 1]},
-                "c": {"_type": "lognormal", "_value": [0, 1]}, "d": {"_type": "qlognormal", "_value": [1, 0.5, 1]}}
 MNIST_SPACE = {"lr": {"_type": "choice", "_value": [0.0001, 0.01]}, "momentum": {"_type": "uniform", "_value": [0, 1]}}
-
-
-def _convert_cli(config: Path, capsys) -> tuple[dict, str]:
-    """Convert through the CLI; (the Experiment document written, the notes on stderr)."""
-    out = config.with_suffix(".yaml")
-    assert main(["convert", "nni", str(config), "-o", str(out)]) == 0
-    notes = capsys.readouterr().err
-    assert main(["validate", "--strict", str(out)]) == 0, capsys.readouterr().err
-    capsys.readouterr()
-    return yaml.safe_load(out.read_text()), notes
 
 
 def _nni_example(tmp_path: Path, name: str) -> Path:
@@ -53,7 +41,7 @@ def _container(replica: dict) -> dict:
 
 # -- item 6: kubeflow / frameworkcontroller ------------------------------------------------------
 def test_nni_kubeflow_pytorch_example_becomes_a_pytorchjob(tmp_path, capsys):
-    doc, notes = _convert_cli(_nni_example(tmp_path, "mnist-distributed-pytorch-config_kubeflow.yml"), capsys)
+    doc, notes = convert_cli(_nni_example(tmp_path, "mnist-distributed-pytorch-config_kubeflow.yml"), capsys)
     kind, replicas = _replicas(doc)
     assert kind == "PyTorchJob" and list(replicas) == ["Master", "Worker"]
     assert doc["spec"]["trialTemplate"]["primaryContainerName"] == "pytorch"
@@ -67,7 +55,7 @@ def test_nni_kubeflow_pytorch_example_becomes_a_pytorchjob(tmp_path, capsys):
 
 def test_nni_kubeflow_tf_operator_example_becomes_a_tfjob_and_runs_here(tmp_path, capsys):
     config = _nni_example(tmp_path, "mnist-pytorch-config_kubeflow.yml")  # tf-operator, one worker
-    doc, _ = _convert_cli(config, capsys)
+    doc, _ = convert_cli(config, capsys)
     kind, replicas = _replicas(doc)
     assert kind == "TFJob" and list(replicas) == ["Worker"] and replicas["Worker"]["replicas"] == 1
     rc = main(["run", str(config.with_suffix(".yaml")), "--workdir", str(tmp_path / "runs"),
@@ -78,7 +66,7 @@ def test_nni_kubeflow_tf_operator_example_becomes_a_tfjob_and_runs_here(tmp_path
 
 
 def test_nni_frameworkcontroller_example_becomes_a_pytorchjob(tmp_path, capsys):
-    doc, notes = _convert_cli(_nni_example(tmp_path, "mnist-tfv1-config_frameworkcontroller.yml"), capsys)
+    doc, notes = convert_cli(_nni_example(tmp_path, "mnist-tfv1-config_frameworkcontroller.yml"), capsys)
     kind, replicas = _replicas(doc)
     assert kind == "PyTorchJob" and list(replicas) == ["Master"]
     assert _container(replicas["Master"])["resources"]["limits"]["nvidia.com/gpu"] == 1
@@ -92,7 +80,7 @@ def test_v2_kubeflow_tf_operator_with_ps_and_workers(nni_files, v2, capsys):
         "storage": {"storageType": "nfs", "server": "10.0.0.1", "path": "/nni"},
         "ps": {"replicas": 2, "command": "python3 train.py --ps", "gpuNumber": 0, "cpuNumber": 2, "memorySize": "4g"},
         "worker": {"replicas": 3, "command": "python3 train.py", "gpuNumber": 2, "cpuNumber": 1, "memorySize": 8192}}
-    doc, _ = _convert_cli(nni_files(v2), capsys)
+    doc, _ = convert_cli(nni_files(v2), capsys)
     kind, replicas = _replicas(doc)
     assert kind == "TFJob" and (replicas["Worker"]["replicas"], replicas["PS"]["replicas"]) == (3, 2)
     assert list(replicas)[0] == "Worker"  # no Chief: worker 0 is the primary pod
@@ -106,10 +94,10 @@ def test_v2_frameworkcontroller_with_a_ps_role_is_a_tfjob_and_master_replicas_sp
             "frameworkAttemptCompletionPolicy": {"minFailedTaskCount": 1, "minSucceedTaskCount": 1}}
     v2["trainingService"] = {"platform": "frameworkcontroller", "taskRoles": [
         {"name": "ps", "taskNumber": 1, **role}, {"name": "worker", "taskNumber": 2, **role}]}
-    kind, replicas = _replicas(_convert_cli(nni_files(v2), capsys)[0])
+    kind, replicas = _replicas(convert_cli(nni_files(v2), capsys)[0])
     assert kind == "TFJob" and {k: r["replicas"] for k, r in replicas.items()} == {"PS": 1, "Worker": 2}
     v2["trainingService"]["taskRoles"] = [{"name": "trainer", "taskNumber": 3, **role}]
-    doc, notes = _convert_cli(nni_files(v2), capsys)
+    doc, notes = convert_cli(nni_files(v2), capsys)
     kind, replicas = _replicas(doc)
     assert kind == "PyTorchJob" and {k: r["replicas"] for k, r in replicas.items()} == {"Master": 1, "Worker": 2}
     assert "has one Master: the other 2 replica(s) run as Workers" in notes
@@ -130,20 +118,7 @@ def test_bad_kubeflow_roles(nni_files, v2, change, expected):
     assert expected in str(info.value)
 
 
-# -- item 5: normal types pass --strict ----------------------------------------------------------
-@pytest.mark.parametrize("tuner, command", [("TPE", "python3 train.py"), ("Random", "python3 train.py"),
-                                            ("Anneal", "python -m trainer train --epochs=1")])
-def test_normal_types_pass_the_converters_own_strict_validation(nni_files, v2, capsys, tuner, command):
-    v2.update(trialCommand=command, tuner={"name": tuner, "classArgs": {"optimize_mode": "maximize"}})
-    doc, notes = _convert_cli(nni_files(v2, NORMAL_SPACE), capsys)
-    spaces = {p["name"]: p["feasibleSpace"] for p in doc["spec"]["parameters"]}
-    assert all(s.get("distribution") in (None, "uniform", "logUniform") for s in spaces.values())
-    assert (float(spaces["a"]["min"]), float(spaces["a"]["max"])) == (-3.0, 3.0)
-    assert spaces["c"]["distribution"] == "logUniform"
-    assert "normal(mu=0, sigma=1) -> uniform on [-3, 3]" in notes.replace("0.0", "0").replace("1.0", "1")
-    assert "`distribution: normal` with the same min/max gives NNI's exact prior on Katib" in notes
-
-
+# -- every type passes --strict ------------------------------------------------------------------
 STRICT_TUNERS = ["TPE", "Random", "Anneal", "Evolution", "SMAC", "GridSearch", "Hyperband", "MetisTuner", "GPTuner",
                  "DNGOTuner", "PBTTuner"]  # BOHB's mapping is changing elsewhere (issue 14's BOHB item)
 
@@ -164,19 +139,19 @@ def test_every_type_under_every_mappable_tuner_passes_strict(nni_files, v2):
 # -- issue 13: failure budget, --resume, working directory ----------------------------------------
 def test_failure_budget_is_one_a_user_would_choose_and_said(nni_files, v2, capsys):
     v2.update(maxTrialNumber=100, trialConcurrency=4)
-    doc, notes = _convert_cli(nni_files(v2), capsys)
+    doc, notes = convert_cli(nni_files(v2), capsys)
     assert (doc["spec"]["maxTrialCount"], doc["spec"]["maxFailedTrialCount"]) == (100, 25)
     assert "maxFailedTrialCount 25 (of maxTrialCount 100)" in notes and "NNI never stops for failed trials" in notes
     v2.update(maxTrialNumber=10, trialConcurrency=4)
-    assert _convert_cli(nni_files(v2), capsys)[0]["spec"]["maxFailedTrialCount"] == 5  # one round + 1
+    assert convert_cli(nni_files(v2), capsys)[0]["spec"]["maxFailedTrialCount"] == 5  # one round + 1
     del v2["maxTrialNumber"]
-    assert _convert_cli(nni_files(v2), capsys)[0]["spec"]["maxFailedTrialCount"] == 100  # NNI: unlimited
+    assert convert_cli(nni_files(v2), capsys)[0]["spec"]["maxFailedTrialCount"] == 100  # NNI: unlimited
 
 
 @pytest.mark.parametrize("resume", ["--resume ./model_best.pth.tar", "--resume=./model_best.pth.tar"])
 def test_seed_resume_file_is_dropped_with_a_note_and_trainer_needs_no_code_dir(nni_files, v2, capsys, resume):
     v2["trialCommand"] = f"python -m trainer train custom --epochs 5 {resume} --resolution 300"
-    doc, notes = _convert_cli(nni_files(v2), capsys)
+    doc, notes = convert_cli(nni_files(v2), capsys)
     c = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     assert not any("model_best" in a for a in c["args"]) and "--resolution" in c["args"]
     assert "`--resume ./model_best.pth.tar` dropped" in notes and "--init-weights" in notes
@@ -186,10 +161,10 @@ def test_seed_resume_file_is_dropped_with_a_note_and_trainer_needs_no_code_dir(n
 
 def test_resume_auto_is_kept_and_shim_trials_keep_their_code_dir(nni_files, v2, capsys):
     v2["trialCommand"] = "python -m trainer train --resume=auto"
-    doc, notes = _convert_cli(nni_files(v2), capsys)
+    doc, notes = convert_cli(nni_files(v2), capsys)
     c = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     assert "--resume=auto" in c["args"] and "--resume" not in notes  # kept, nothing to say
     v2["trialCommand"] = "python3 train.py --resume ./model_best.pth.tar"  # an NNI script's own flag: kept
-    doc, notes = _convert_cli(nni_files(v2), capsys)
+    doc, notes = convert_cli(nni_files(v2), capsys)
     c = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     assert c["workingDir"] == "/code" and "./model_best.pth.tar" in c["command"] and "--resume" not in notes

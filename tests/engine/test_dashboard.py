@@ -61,12 +61,12 @@ def state_path(tmp_path) -> Path:
     st.set_conditions([{"type": "Created", "status": "True", "reason": "ExperimentCreated"},
                        {"type": "Running", "status": "True", "reason": "ExperimentRunning"}], None)
     st.add_trials([
-        ("exp-a", _assign("0.01", "3", "adam"), {}, None),
-        ("exp-b", _assign("0.1", "1", "sgd"), {}, None),
-        ("exp-c", _assign("0.001", "5", "sgd", "0.45"), {}, None),
-        ("exp-d", _assign("0.0001", "7", "adam"), {}, None),
-        ("exp-e", _assign("0.05", "3", "sgd"), {}, None),
-        ("exp-f", _assign("0.02", "1", "adam"), {}, None),
+        ("exp-a", _assign("0.01", "2", "adam"), {}, None),  # tpe: layers round(U(1, 7) / 2) * 2
+        ("exp-b", _assign("0.1", "0", "sgd"), {}, None),
+        ("exp-c", _assign("0.001", "4", "sgd", "0.55"), {}, None),  # hyperopt's normal: past max
+        ("exp-d", _assign("0.0001", "8", "adam"), {}, None),
+        ("exp-e", _assign("0.05", "2", "sgd"), {}, None),
+        ("exp-f", _assign("0.02", "6", "adam"), {}, None),
     ])
     for name in ("exp-a", "exp-b", "exp-c", "exp-d", "exp-e"):
         st.mark_running(name, None, None)
@@ -115,12 +115,16 @@ def test_sync_mirrors_every_trial(state_path):
     a = trials["exp-a"]
     assert a.values == [0.8]
     assert a.intermediate_values == {0: 0.5, 1: 0.7, 2: 0.8}  # accuracy only, by report order
-    assert a.params == {"lr": 0.01, "layers": 3, "optimizer": "adam", "dropout": 0.3}
+    assert a.params == {"lr": 0.01, "layers": 2, "optimizer": "adam", "dropout": 0.3}
     assert a.distributions["lr"] == FloatDistribution(0.0001, 0.1, log=True)
-    assert a.distributions["layers"] == IntDistribution(1, 7, step=2)
+    # tpe draws hyperopt's hp.quniform: multiples of the step from 0 (round(7 / 2) = 4 -> 8)
+    assert a.distributions["layers"] == IntDistribution(0, 8, step=2)
     assert a.distributions["optimizer"] == CategoricalDistribution(("sgd", "adam"))
-    # a normal parameter shows its real value, not the suggesters' CDF coordinate
-    assert a.distributions["dropout"] == FloatDistribution(0.1, 0.5)
+    # a normal parameter shows its real value, not the suggesters' CDF coordinate, over all the
+    # unclipped normal gives: mu 0.3 +- about 8.2 sigma (sigma 0.4 / 6)
+    dropout = a.distributions["dropout"]
+    assert isinstance(dropout, FloatDistribution) and not dropout.log
+    assert -0.26 < dropout.low < -0.24 and 0.84 < dropout.high < 0.86
     assert a.user_attrs["katib_state"] == "Succeeded" and a.user_attrs["katib_reason"] == "TrialSucceeded"
     assert a.user_attrs["accuracy"] == 0.8 and a.user_attrs["loss"] == 1.0
     assert "katib_message" not in a.user_attrs
@@ -128,7 +132,8 @@ def test_sync_mirrors_every_trial(state_path):
     assert trials["exp-b"].values is None
     assert trials["exp-b"].user_attrs["katib_message"] == "exit code 1; last lines:"
     assert trials["exp-c"].values == [0.25] and trials["exp-c"].intermediate_values == {0: 0.2, 1: 0.25}
-    assert trials["exp-c"].params["dropout"] == 0.45
+    assert trials["exp-c"].params["dropout"] == 0.55  # past max, still a parameter
+    assert trials["exp-b"].params["layers"] == 0 and trials["exp-d"].params["layers"] == 8
     assert trials["exp-d"].user_attrs["katib_state"] == "MetricsUnavailable"
     e = trials["exp-e"]
     assert e.intermediate_values == {0: 0.4} and e.user_attrs["loss"] == 2.0  # live reports
@@ -152,7 +157,7 @@ def test_sync_updates_progress_without_duplicates(state_path):
               objective=0.9, observation=_obs(accuracy=0.9, loss=2.0))
     st.mark_running("exp-f", None, None)
     st.add_metric_logs("exp-f", _logs(("accuracy", 0.3)))
-    st.add_trials([("exp-g", _assign("0.003", "5", "adam"), {}, None)])
+    st.add_trials([("exp-g", _assign("0.003", "4", "adam"), {}, None)])
     st.set_conditions([{"type": "Created", "status": "True", "reason": "ExperimentCreated"},
                        {"type": "Running", "status": "False", "reason": "ExperimentRunning"},
                        {"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached"}],
@@ -266,7 +271,7 @@ def test_kubetune_dashboard_is_live(state_path):
     try:
         wait_for(lambda names: len(names) == 6, 30)
         st = ExperimentState(state_path)
-        st.add_trials([("exp-live", _assign("0.003", "5", "adam"), {}, None)])
+        st.add_trials([("exp-live", _assign("0.003", "4", "adam"), {}, None)])
         st.close()
         # sync every 2 s, and the dashboard caches a study's trials for 2 s
         assert wait_for(lambda names: "exp-live" in names, 15)[-1] == "exp-live"
@@ -278,3 +283,37 @@ def test_kubetune_dashboard_is_live(state_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def _mapper(algorithm: str):
+    from kubetune.engine.dashboard import ParamMapper
+
+    def space(name, ptype, **feasible):
+        return {"name": name, "parameterType": ptype, "feasibleSpace": {k: str(v) for k, v in feasible.items()}}
+    return ParamMapper({"algorithm": {"algorithmName": algorithm}, "parameters": [
+        space("n", "int", min=1, max=10, step=3),
+        space("w", "int", min=1, max=4096, distribution="logNormal"),
+        space("q", "double", min=1, max=10, step=2),
+        space("k", "int", min=1, max=100, step=3, distribution="logUniform"),
+    ]})
+
+
+def test_every_value_random_and_tpe_give_is_shown_as_a_parameter():
+    """Katib's hyperopt (random, tpe): a step quantises from 0 (int [1, 10] step 3 -> 0, 3, 6, 9;
+    double [1, 10] step 2 -> 0.0 when the draw is exactly min), an int logNormal is unclipped and
+    its qlognormal can give 0: each such value is a parameter, not a "param_" attribute."""
+    params, dists, leftovers = _mapper("tpe").map({"n": "0", "w": "0", "q": "0.0", "k": "0"})
+    assert leftovers == {} and params == {"n": 0, "w": 0, "q": 0.0, "k": 0}
+    assert dists["n"] == IntDistribution(0, 9, step=3) and dists["k"] == IntDistribution(0, 99, step=3)
+    assert dists["q"] == FloatDistribution(0.0, 10.0)
+    assert dists["w"].low == 0 and dists["w"].high > 10**6  # exp(ln 64 + 8.2 * ln 4096 / 6) ~ 5e6
+    params, _, leftovers = _mapper("random").map({"n": "9", "w": "100000", "q": "10.0", "k": "99"})
+    assert leftovers == {} and params == {"n": 9, "w": 100000, "q": 10.0, "k": 99}
+
+
+def test_other_algorithms_keep_the_grid_from_min():
+    mapper = _mapper("cmaes")
+    params, dists, leftovers = mapper.map({"n": "0", "w": "0", "q": "3.0", "k": "4"})
+    assert set(leftovers) == {"param_n", "param_w"} and params == {"q": 3.0, "k": 4}
+    params, dists, leftovers = mapper.map({"n": "10", "w": "4096"})
+    assert dists["n"] == IntDistribution(1, 10, step=3) and dists["w"] == IntDistribution(1, 4096, log=True)

@@ -1,7 +1,10 @@
 """kubetune.engine.failures: the line or two of a failed trial's log that say why."""
 from __future__ import annotations
 
-from kubetune.engine.failures import common_failure, failure_of, meaningful_lines, reason
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubetune.engine.failures import FailureTally, common_failure, failure_of, meaningful_lines, reason
 from kubetune.results import TrialRow
 
 
@@ -46,3 +49,24 @@ def test_common_failure_needs_most_trials_alike():
     assert common_failure(same[:2] + ok * 3) is None  # 2 of 5: not most
     other = _row("t9", "Failed", "exit code 1; last lines of /l:\nKilled")
     assert common_failure([same[0], other]) is None
+
+
+ALIKE = {"data": ("Failed", "exit code 2; last lines of /l{n}:\n[trainer] error: data path /x{n} missing"),
+         "oom": ("Failed", "exit code 137; last lines of /l{n}:\nKilled"),
+         "nometric": ("MetricsUnavailable", "objective metric 'accuracy' was not found"),
+         "killed": ("Killed", "Trial was killed"), "ok": ("Succeeded", ""), "running": ("Running", "")}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(sorted(ALIKE))), max_size=16))
+def test_tally_of_trials_reported_again_equals_common_failure_of_their_latest_rows(adds):
+    """A trial reported again under its name replaces its earlier row and keeps its place."""
+    tally, latest = FailureTally(minimum=2), {}
+    for step, (n, kind) in enumerate(adds):
+        state, message = ALIKE[kind]
+        row = _row(f"t{n}", state, message.format(n=step))
+        tally.add(row)
+        latest[row.name] = row
+        got, want = tally.common(), common_failure(latest.values())
+        assert (got and (got.count, got.failed, got.finished, got.example, got.failure)) == \
+            (want and (want.count, want.failed, want.finished, want.example, want.failure))

@@ -18,7 +18,7 @@ from kubetune.engine import collector as collector_module
 from kubetune.engine.collector import Batch, CollectorFailure, TrialCollector
 from kubetune.results import UNAVAILABLE
 from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, katib_time_ns
-from kubetune.engine.objective import ObservationBuilder, observation
+from kubetune.engine.objective import ObservationBuilder
 from kubetune.engine.state import ExperimentState
 from kubetune.engine.trialmetrics import TrialMetrics, objective_curves
 from kubetune.gocompat.strconv import go_parse_float
@@ -55,7 +55,10 @@ LOGS = st.lists(st.builds(MetricLog, st.sampled_from(["acc", "loss", "other"]), 
 @settings(max_examples=300, deadline=None)
 @given(LOGS)
 def test_streaming_observation_equals_katibs_from_the_db_rows(logs):
-    assert observation(logs, ["acc", "loss"]) == katib_observation(logs, ["acc", "loss"])
+    builder = ObservationBuilder(["acc", "loss"])  # as TrialMetrics feeds it, log by log in report order
+    for log in logs:
+        builder.add(log.name, log.value, log.timestamp)
+    assert builder.observation() == katib_observation(logs, ["acc", "loss"])
 
 
 def test_objective_curves_report_order_and_db_order():

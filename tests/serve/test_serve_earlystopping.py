@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from kubetune.algorithms.earlystopping import early_stopping_rule, find_early_stopping, known_early_stopping
+from kubetune.serve import earlystopping
 from kubetune.serve.earlystopping import served_early_stopping
 from kubetune.serve.katib_api import api_pb2 as api
 from kubetune.serve.trial_status import TrialStatusWriter
@@ -28,8 +29,8 @@ def db():
 
 
 def es_request(db, succeeded: list[str], settings: dict[str, str], name: str = "medianstop",
-               running: tuple[str, ...] = ("t9",)) -> api.GetEarlyStoppingRulesRequest:
-    doc = katib_experiment("es", "random", objective_type="maximize", max_trials=20)
+               running: tuple[str, ...] = ("t9",), experiment: str = "es") -> api.GetEarlyStoppingRulesRequest:
+    doc = katib_experiment(experiment, "random", objective_type="maximize", max_trials=20)
     doc["spec"]["objective"]["objectiveMetricName"] = "accuracy"
     doc["spec"]["earlyStopping"] = {"algorithmName": name,
                                     "algorithmSettings": [{"name": k, "value": v} for k, v in settings.items()]}
@@ -64,6 +65,27 @@ def test_a_restarted_service_reads_the_db_again_and_gives_the_same_rule(early_st
     first = early_stopping_factory().stub.GetEarlyStoppingRules(es_request(db, ["t1", "t4", "t3"], settings), timeout=30)
     again = early_stopping_factory().stub.GetEarlyStoppingRules(es_request(db, ["t1", "t4", "t3"], settings), timeout=30)
     assert first == again and len(first.early_stopping_rules) == 1
+
+
+def test_curves_are_kept_per_experiment_for_its_spec_and_a_few_experiments(early_stopping_factory, db, monkeypatch):
+    monkeypatch.setattr(earlystopping, "KEPT_EXPERIMENTS", 2)
+    service = early_stopping_factory()
+    two = {"min_trials_required": "2", "start_step": "2"}
+    three = {"min_trials_required": "3", "start_step": "2"}
+
+    def reads(succeeded, settings, experiment="es"):
+        before = len(db.requests)
+        service.stub.GetEarlyStoppingRules(es_request(db, succeeded, settings, experiment=experiment), timeout=30)
+        return sorted(t for t, _ in db.requests[before:])
+
+    assert reads(["t1", "t2"], two) == ["t1", "t2"]
+    assert reads(["t1", "t2", "t3"], two) == ["t3"]  # the same spec: only the new trial is read
+    assert reads(["t1", "t2", "t3"], three) == ["t1", "t2", "t3"]  # another spec: nothing kept is trusted
+    assert reads(["t1"], three, "es-b") == ["t1"]
+    assert reads(["t1", "t2", "t3"], three) == []  # two experiments are kept
+    assert reads(["t4"], three, "es-c") == ["t4"]  # a third drops the least recently used (es-b)
+    assert reads(["t1", "t2", "t3"], three) == []
+    assert reads(["t1"], three, "es-b") == ["t1"]
 
 
 @pytest.mark.parametrize("name", served_early_stopping())

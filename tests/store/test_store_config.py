@@ -82,3 +82,16 @@ def test_credential_sources_in_order(tmp_path):
         resolve_s3_settings(env=env, secret_dir=kfp)
     with pytest.raises(StoreConfigError, match="does not exist"):
         resolve_s3_settings(env=env, secret_dir=tmp_path / "nope")
+
+
+@pytest.mark.parametrize("word, on", [("0", False), ("no", False), ("OFF", False), ("f", False), (" false ", False),
+                                      ("1", True), ("yes", True), ("on", True), ("True", True), ("", True)])
+def test_tls_switches_read_the_project_boolean_words(word, on):
+    env = {"S3_ENDPOINT": "minio:9000", "S3_USE_HTTPS": word, "S3_VERIFY_SSL": word}
+    s = resolve_s3_settings(env=env)
+    assert (s.secure, s.cert_check) == (on, on)
+
+
+def test_a_tls_switch_that_is_not_a_boolean_is_an_error_naming_it():
+    with pytest.raises(StoreConfigError, match="S3_VERIFY_SSL.*'maybe'"):
+        resolve_s3_settings(env={"S3_ENDPOINT": "minio:9000", "S3_VERIFY_SSL": "maybe"})

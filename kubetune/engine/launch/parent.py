@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..runner import KILL_GRACE_SECONDS
+from ..runner import signal_group, terminate_group
 from . import zygote
 
 ZYGOTE = str(Path(zygote.__file__).resolve())
@@ -153,10 +153,7 @@ class WarmParent:
             self._reply_ready.notify_all()
         self.ready.set()
         for pid, trial in orphans.items():
-            try:  # the group only: the pid itself may already be another process's
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            signal_group(pid, signal.SIGKILL)  # the group only: the pid itself may already be another process's
             trial.exited(-signal.SIGKILL, self.dead)
 
 
@@ -187,27 +184,9 @@ class WarmTrial:
             if self.reason or self.returncode is not None:
                 return
             self.reason = reason
-        _signal_group(self.pid, signal.SIGTERM)
-
-        def escalate() -> None:
-            if not self._done.wait(KILL_GRACE_SECONDS):
-                _signal_group(self.pid, signal.SIGKILL)
-
-        threading.Thread(target=escalate, daemon=True).start()
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    """The trial's process group; the process alone in the instant after the fork before it made its
-    session (it has run none of the trial's code yet, so it has no children to take along)."""
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-    except PermissionError:
-        pass
+        # lone_process: in the instant after the fork, before it made its session, the trial is a
+        # process alone (it has run none of the trial's code yet, so it has no children to take along)
+        terminate_group(self.pid, self._done.wait, lone_process=True)
 
 
 def _drain(fd: int, log_path: Path | None) -> None:

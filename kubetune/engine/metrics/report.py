@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from kubetune.gocompat.rfc3339 import parse_go_time
-from kubetune.gocompat.strconv import go_parse_float
 from kubetune.results import UNAVAILABLE
 
 # time.Time{}.UTC().Format(time.RFC3339): the timestamp of a line without a parsable one.
@@ -24,11 +23,6 @@ class MetricLog:
     name: str
     value: str
     timestamp: str = ZERO_TIME
-
-    @property
-    def float_value(self) -> float | None:
-        """The value as Go's strconv.ParseFloat reads it; None where Go reports an error."""
-        return go_parse_float(self.value)
 
 
 def katib_time_ns(timestamp: str) -> int:

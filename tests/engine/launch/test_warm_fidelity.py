@@ -99,30 +99,33 @@ def test_a_trial_that_forks_and_uses_process_pools(plain, warm, tmp_path):
     assert "grandchild exit 7" in forked.log and "spawn pool [4]" in forked.log
 
 
+@pytest.mark.parametrize("launcher", ["plain", "warm"])
 @pytest.mark.parametrize("what, reason, rc", [("sleep", "EarlyStopped", -signal.SIGTERM),
                                               ("sleep-child", "DeadlineExceeded", -signal.SIGTERM)])
-def test_kill_ends_the_trials_process_group(warm, tmp_path, what, reason, rc):
+def test_kill_ends_the_trials_process_group(request, launcher, tmp_path, what, reason, rc):
     log = tmp_path / "log"
-    handle, events, sink = start(warm, [PY, SCRIPTS / "behave.py", what], tmp_path, log, {"OMP_NUM_THREADS": "1"})
+    handle, events, sink = start(request.getfixturevalue(launcher), [PY, SCRIPTS / "behave.py", what], tmp_path, log,
+                                 {"OMP_NUM_THREADS": "1"})
     wait_for_line(log, "sleeping")
     group = [p for p in psutil.process_iter(["pid"]) if _pgid(p.pid) == handle.pid]
     assert len(group) == (2 if what == "sleep-child" else 1)
     handle.kill(reason)
     out = finish(handle, events, sink, log, timeout=20)
-    assert (out.rc, out.reason, out.forked) == (rc, reason, True)
+    assert (out.rc, out.reason, out.forked) == (rc, reason, launcher == "warm")
     _gone([p.pid for p in group])
 
 
 @pytest.mark.slow
-def test_kill_escalates_to_sigkill_when_sigterm_is_ignored(warm, tmp_path):
+@pytest.mark.parametrize("launcher", ["plain", "warm"])
+def test_kill_escalates_to_sigkill_when_sigterm_is_ignored(request, launcher, tmp_path):
     log = tmp_path / "log"
-    handle, events, sink = start(warm, [PY, SCRIPTS / "behave.py", "ignore-term"], tmp_path, log,
-                                 {"OMP_NUM_THREADS": "1"})
+    handle, events, sink = start(request.getfixturevalue(launcher), [PY, SCRIPTS / "behave.py", "ignore-term"],
+                                 tmp_path, log, {"OMP_NUM_THREADS": "1"})
     wait_for_line(log, "sleeping")
     started = time.monotonic()
     handle.kill("Interrupted")
     out = finish(handle, events, sink, log, timeout=30)
-    assert (out.rc, out.reason) == (-signal.SIGKILL, "Interrupted")
+    assert (out.rc, out.reason, out.forked) == (-signal.SIGKILL, "Interrupted", launcher == "warm")
     assert time.monotonic() - started >= 4.5 and "got SIGTERM, ignoring" in out.log
 
 

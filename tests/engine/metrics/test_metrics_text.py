@@ -191,12 +191,6 @@ def test_parse_text_file_reads_every_line_including_the_last_unterminated_one(tm
     assert [(m.value, m.timestamp) for m in logs] == [("0.5", "2024-03-04T17:55:08Z"), ("0.4", Z), ("0.3", Z)]
 
 
-def test_float_value_uses_go_parse_float():
-    assert MetricLog("loss", "1E0").float_value == 1.0
-    assert MetricLog("loss", "").float_value is None
-    assert MetricLog("loss", "-").float_value is None
-
-
 def test_finalize_objective_missing_gives_a_single_unavailable_log():
     logs = [MetricLog("accuracy", "0.9", "2024-03-04T17:55:08Z")]
     assert finalize(logs, "loss") == [MetricLog("loss", UNAVAILABLE, Z)]  # additional metrics dropped too

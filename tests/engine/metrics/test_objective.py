@@ -1,11 +1,16 @@
-"""Observation, objective value by strategy, best trial, goal (katib-semantics 5.6-5.8, 7.3)."""
+"""Observation, objective value by strategy, best trial, goal (katib-semantics 5.6-5.8, 7.3), as
+the engine computes them: ObservationBuilder / TrialMetrics, trialmetrics.objective_curves,
+kubetune.results.optimal_trial and termination.ending."""
 import pytest
 
-from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, MetricsCollectionError, finalize
-from kubetune.engine.objective import (
-    best_trial, db_ordered, goal_reached, has_observation, observation, summarize_trials,
-)
-from kubetune.results import UNAVAILABLE, objective_value, selected_value
+from kubetune.engine.collector import Batch
+from kubetune.engine.metrics.report import ZERO_TIME, MetricLog, MetricsCollectionError
+from kubetune.engine.objective import ObservationBuilder, goal_reached, has_observation
+from kubetune.engine.state import ExperimentState
+from kubetune.engine.termination import ending
+from kubetune.engine.trialmetrics import TrialMetrics, objective_curves
+from kubetune.experiment import experiment_from_dict
+from kubetune.results import UNAVAILABLE, Counts, TrialRow, objective_value, optimal_trial, selected_value
 
 U = UNAVAILABLE
 
@@ -17,6 +22,14 @@ def logs(*items, name="loss"):
         value, ts = item if isinstance(item, tuple) else (item, ZERO_TIME)
         out.append(MetricLog(name, value, ts))
     return out
+
+
+def observation(logs, metric_names):
+    """What the engine's TrialMetrics folds the logs into, batch by batch (ObservationBuilder.add)."""
+    builder = ObservationBuilder(metric_names)
+    for log in logs:
+        builder.add(log.name, log.value, log.timestamp)
+    return builder.observation()
 
 
 def obs_of(*items):
@@ -52,7 +65,7 @@ def test_offsets_are_compared_as_instants():
 
 
 def test_values_that_go_cannot_parse_only_count_for_latest():
-    assert obs_of("0.5", "", "abc", " 0.1", "1e400") == {"min": "0.5", "max": "0.5", "latest": "1e400"}
+    assert obs_of("0.5", "", "-", "abc", " 0.1", "1e400") == {"min": "0.5", "max": "0.5", "latest": "1e400"}
     assert obs_of("x", "y") == {"min": U, "max": U, "latest": "y"}
     assert obs_of("1_0", "2")["max"] == "1_0"  # Go's ParseFloat reads 1_0 as 10
 
@@ -61,11 +74,22 @@ def test_nan_sticks_like_in_go():
     assert obs_of("NaN", "1", "-1") == {"min": "NaN", "max": "NaN", "latest": "-1"}
 
 
-def test_unavailable_report_gives_an_unavailable_observation():
-    report = finalize(logs("0.5", name="acc"), "loss")
-    obs = observation(report, ["loss", "acc"])
+@pytest.fixture
+def state(tmp_path):
+    s = ExperimentState(tmp_path / "state.db")
+    s.init_experiment("e", "default", {})
+    s.add_trials([("e-t", {}, {}, None)])
+    yield s
+    s.close()
+
+
+def test_unavailable_report_gives_an_unavailable_observation(state):
+    # the objective was never reported: Katib's report is the single unavailable log
+    metrics = TrialMetrics("e-t", "loss", ["loss", "acc"], "min")
+    metrics.apply(state, Batch(logs("0.5", name="acc")))
+    obs, value = metrics.observe()
     assert obs == {"loss": {"min": U, "max": U, "latest": U}, "acc": {"min": U, "max": U, "latest": U}}
-    assert not has_observation(obs, "loss")
+    assert value is None and not has_observation(obs, "loss")
 
 
 def test_one_entry_per_requested_name_others_ignored():
@@ -82,10 +106,10 @@ def test_unparsable_timestamp_is_an_error():
 
 
 def test_db_order():
-    a = MetricLog("loss", "a", "2024-03-04T17:55:09Z")
-    b = MetricLog("loss", "b", "2024-03-04T17:55:08Z")
-    c = MetricLog("loss", "c", "2024-03-04T17:55:09.0000001Z")
-    assert db_ordered([a, b, c]) == [b, a, c]
+    # by time at the DB's microsecond precision (c's 100 ns are cut: it ties a), ties in report order
+    rows = [("2024-03-04T17:55:09Z", "loss", "a"), ("2024-03-04T17:55:08Z", "loss", "b"),
+            ("2024-03-04T17:55:09.0000001Z", "loss", "c")]
+    assert objective_curves(rows)[1] == ["b", "a", "c"]
 
 
 STRATEGY_CASES = [
@@ -114,6 +138,19 @@ def test_strategy_on_missing_metric_or_observation():
     assert objective_value(None, "loss", "min") is None
 
 
+def rows(trials):
+    """Finished TrialRows in list order from (name, objective value) as the engine stores them: a value
+    Go's ParseFloat reads as a float; anything else (text, "unavailable", none) as no objective, and
+    such a trial ends MetricsUnavailable."""
+    out = []
+    for seq, (name, value) in enumerate(trials):
+        objective = objective_value({"m": {"latest": value}}, "m", "latest") if isinstance(value, str) else value
+        state = "Succeeded" if objective is not None else "MetricsUnavailable"
+        out.append(TrialRow(seq=seq, name=name, assignments={}, labels={}, state=state, created=0.0,
+                            objective=objective))
+    return out
+
+
 BEST_CASES = [
     ([("a", 0.5), ("b", 0.3), ("c", 0.3)], "minimize", "b"),  # ties keep the earlier trial
     ([("a", 0.5), ("b", 0.7), ("c", 0.7)], "maximize", "b"),
@@ -121,17 +158,20 @@ BEST_CASES = [
     ([("a", U), ("b", "0.9"), ("c", "0.8")], "minimize", "c"),
     ([("a", None)], "minimize", None),
     ([], "maximize", None),
-    ([("a", 0.1), ("b", "Genotype(...)"), ("c", "Genotype(x)")], "minimize", "c"),  # text: last such wins
-    ([("a", "Genotype"), ("b", 0.5)], "minimize", "a"),  # 0.5 is compared with Katib's zero best
+    # an objective that is text has no value here, so it is never best: unlike Katib, whose loop makes
+    # it the best (the last such) and compares later numbers with a stale or zero best value
+    ([("a", 0.1), ("b", "Genotype(...)"), ("c", "Genotype(x)")], "minimize", "a"),
+    ([("a", "Genotype"), ("b", 0.5)], "minimize", "b"),
     ([("a", "Genotype"), ("b", -0.5)], "minimize", "b"),
-    ([("a", 0.2), ("b", "txt"), ("c", 0.1)], "minimize", "c"),  # stale best 0.2 beaten by 0.1
-    ([("a", 0.2), ("b", "txt"), ("c", 0.3)], "minimize", "b"),
+    ([("a", 0.2), ("b", "txt"), ("c", 0.1)], "minimize", "c"),
+    ([("a", 0.2), ("b", "txt"), ("c", 0.3)], "minimize", "a"),
 ]
 
 
 @pytest.mark.parametrize("trials,objective_type,expected", BEST_CASES)
 def test_best_trial(trials, objective_type, expected):
-    assert best_trial(trials, objective_type) == expected
+    best = optimal_trial(rows(trials), objective_type)
+    assert (best and best.name) == expected
 
 
 @pytest.mark.parametrize("value,goal,objective_type,reached", [
@@ -143,14 +183,33 @@ def test_goal_reached(value, goal, objective_type, reached):
     assert goal_reached(value, goal, objective_type) is reached
 
 
-def test_summarize_checks_the_goal_against_the_running_best():
-    s = summarize_trials([("a", 0.5), ("b", 0.95), ("c", 0.7)], "maximize", goal=0.9)
-    assert (s.best_trial, s.best_value, s.goal_reached) == ("b", 0.95, True)
-    s = summarize_trials([("a", 0.5), ("b", 0.7)], "maximize", goal=0.9)
-    assert (s.best_trial, s.goal_reached) == ("b", False)
+def goal_ending(trials, objective_type, goal):
+    """The engine's termination check over finished trials: the goal against the best trial."""
+    exp = experiment_from_dict({
+        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": {"name": "g"},
+        "spec": {"objective": {"type": objective_type, "objectiveMetricName": "m", "goal": goal},
+                 "algorithm": {"algorithmName": "random"}, "maxTrialCount": 99,
+                 "parameters": [{"name": "x", "parameterType": "double",
+                                 "feasibleSpace": {"min": "0", "max": "1"}}],
+                 "trialTemplate": {
+                     "primaryContainerName": "c", "trialParameters": [{"name": "x", "reference": "x"}],
+                     "trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {
+                         "containers": [{"name": "c", "image": "python:3.11", "command": ["python", "t.py"],
+                                         "args": ["--x=${trialParameters.x}"]}],
+                         "restartPolicy": "Never"}}}}}}})
+    finished = rows(trials)
+    best = optimal_trial(finished, objective_type)
+    end = ending(exp, best, Counts.of(finished), 0.0, 0.0)
+    return best.name, best.objective, end and end[1]
 
 
-def test_summarize_text_value_then_number_reaches_a_goal_through_the_zero_best():
-    # Katib's quirk: the running best value is still 0 when the numeric trial is checked
-    s = summarize_trials([("a", "Genotype"), ("b", 5.0)], "minimize", goal=1.0)
-    assert (s.best_trial, s.best_value, s.goal_reached) == ("a", "Genotype", True)
+def test_the_goal_is_checked_against_the_best_trial():
+    # Katib checks the goal against its running best inside the loop: for numbers, the best trial's
+    assert goal_ending([("a", 0.5), ("b", 0.95), ("c", 0.7)], "maximize", 0.9) == ("b", 0.95, "ExperimentGoalReached")
+    assert goal_ending([("a", 0.5), ("b", 0.7)], "maximize", 0.9) == ("b", 0.7, None)
+
+
+def test_a_text_objective_reaches_no_goal():
+    # Katib: the text trial is best and 5.0 is compared with its zero best value, so 0 <= 1.0 reaches
+    # the goal; here the text has no value and 5.0 is the best, which does not
+    assert goal_ending([("a", "Genotype"), ("b", 5.0)], "minimize", 1.0) == ("b", 5.0, None)
