@@ -47,6 +47,14 @@ the newest Katib rejects unless kubetune.allow_normal is set.
 Adding an algorithm is one module defining `ALGORITHMS = (Algorithm(name, check, factory, ...),)`
 plus its line in `_SERVICES` below, and its name in kubetune.experiment.katib_config (the
 webhook's list; tests/algorithms checks it). At run time, `register_algorithm(Algorithm(...))`.
+
+Importing this package registers every name with its settings checks and lint rules, and loads
+no sampler back-end: a family module imports optuna, scipy and the sampling code (`space`,
+`optuna_study`, `_sobol`, `_fidelity`'s model) inside its factories and suggester classes, so
+they load when `make_suggester` builds a suggester (the engine, `kubetune serve`), never for
+`kubetune validate` or the checks of `run` and `submit` (tests/cli/test_cli_startup.py guards
+it; bench/cli_startup.py measures the start-up). Type hints of back-end classes go under
+`if TYPE_CHECKING:`.
 """
 
 from kubetune.algorithms import asha, bohb, fixed_product, goptuna, hyperband, hyperopt, nas, optuna, pbt, skopt

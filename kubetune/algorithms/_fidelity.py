@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import optuna
-from optuna.samplers import TPESampler
-from optuna.study import StudyDirection
-from optuna.trial import TrialState, create_trial
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -45,10 +41,13 @@ from kubetune.algorithms._checks import (
     parses,
     settings_table,
 )
+from kubetune.algorithms._values import finite
 from kubetune.algorithms.base import SUCCEEDED, TrialView
-from kubetune.algorithms.optuna_study import quiet_optuna
-from kubetune.algorithms.space import SearchSpace
 from kubetune.experiment.errors import Problem, did_you_mean, error, show
+
+if TYPE_CHECKING:  # the model's optuna loads when a suggester is built: the settings checks need none of it
+    import optuna
+    from optuna.study import StudyDirection
 
 DEFAULT_ETA = 3
 SAMPLERS = ("random", "tpe")
@@ -153,10 +152,6 @@ class ModelSettings:
                    int(settings.get("num_samples", 64)), float(settings.get("random_fraction", 1 / 3)))
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
 class BudgetModel:
     """BOHB's proposal of new configurations (module docstring): random, or TPE over the largest
     budget with enough observations. `resource_name` is left out of the model and set by the
@@ -164,6 +159,8 @@ class BudgetModel:
 
     def __init__(self, parameters: Sequence[Any], resource_name: str, direction: StudyDirection,
                  settings: ModelSettings) -> None:
+        from kubetune.algorithms.space import SearchSpace
+
         self._searched = [p for p in parameters if p.name != resource_name]
         self._space = SearchSpace(self._searched)
         self._resource_name = resource_name
@@ -176,7 +173,7 @@ class BudgetModel:
         observations; (None, []) while no budget has that many."""
         groups: dict[str, list[TrialView]] = {}
         for t in trials:
-            if t.state == SUCCEEDED and _finite(t.objective) and self._resource_name in t.assignments:
+            if t.state == SUCCEEDED and finite(t.objective) and self._resource_name in t.assignments:
                 groups.setdefault(t.assignments[self._resource_name], []).append(t)
         usable = [(float(b), b) for b, ts in groups.items() if len(ts) >= self.min_points and _is_number(b)]
         if not usable:
@@ -190,6 +187,8 @@ class BudgetModel:
     def sample(self, count: int, rng: np.random.Generator, trials: Sequence[TrialView],
                use_model: bool = True) -> list[dict[str, str]]:
         """`count` configurations (without the resource parameter)."""
+        from kubetune.algorithms.optuna_study import quiet_optuna
+
         if count <= 0:
             return []
         _, observed = self.model_budget(trials) if use_model else (None, [])
@@ -206,6 +205,12 @@ class BudgetModel:
         return out
 
     def _study(self, observed: list[TrialView], seed: int) -> optuna.Study:
+        import optuna
+        from optuna.samplers import TPESampler
+        from optuna.trial import TrialState, create_trial
+
+        from kubetune.algorithms.optuna_study import quiet_optuna
+
         top = self.settings.top_n_percent / 100.0
         distributions = self._space.optuna_distributions
         with quiet_optuna():

@@ -27,10 +27,9 @@ tpe, the model settings (`min_points_in_model`, `top_n_percent`, `num_samples`,
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from optuna.study import StudyDirection
 
 from kubetune.algorithms._checks import AlgorithmContext, at_least, number_setting
 from kubetune.algorithms._fidelity import (
@@ -45,9 +44,11 @@ from kubetune.algorithms.base import SUCCEEDED, Suggestion, TrialView
 from kubetune.algorithms.hyperband import check_resource, label_int
 from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import int_setting, str_setting
-from kubetune.algorithms.space import SearchSpace
 from kubetune.experiment.errors import Problem, error, show, warning
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:  # the sampling code loads when a suggester is built, not with the checks
+    from optuna.study import StudyDirection
 
 NAME = "asha"
 LABEL_BRACKET = "asha.kubetune.io/bracket"
@@ -115,9 +116,13 @@ def lint_asha(exp: Experiment) -> list[Problem]:
 class AshaSuggester:
     def __init__(self, parameters: Sequence[Any], fidelity: FidelitySettings, brackets: int,
                  sampler: str, model: ModelSettings, direction: StudyDirection) -> None:
+        from optuna.study import StudyDirection
+
+        from kubetune.algorithms.space import SearchSpace
+
         self._resource = SearchSpace(parameters).by_name[fidelity.resource_name]
         self._fidelity = fidelity
-        self._direction = direction
+        self._sign = 1.0 if direction == StudyDirection.MINIMIZE else -1.0  # ranks best first
         self.rungs = [asha_rungs(fidelity.min_resource, fidelity.max_resource, fidelity.eta, s)
                       for s in range(brackets)]
         self._model = BudgetModel(parameters, fidelity.resource_name, direction, model)
@@ -126,8 +131,7 @@ class AshaSuggester:
     def _ranked(self, members: list[TrialView]) -> list[TrialView]:
         done = [t for t in members if t.state == SUCCEEDED and t.objective is not None
                 and math.isfinite(t.objective)]
-        sign = 1.0 if self._direction == StudyDirection.MINIMIZE else -1.0
-        return sorted(done, key=lambda t: (sign * t.objective, t.name))
+        return sorted(done, key=lambda t: (self._sign * t.objective, t.name))
 
     def _labels(self, s: int, k: int, parent: str | None = None) -> dict[str, str]:
         labels = {LABEL_BRACKET: str(s), LABEL_RUNG: str(k)}

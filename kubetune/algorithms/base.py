@@ -10,9 +10,10 @@ starts a fresh suggester).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-from optuna.study import StudyDirection
+if TYPE_CHECKING:
+    from optuna.study import StudyDirection
 
 # Trial states as the engine reports them (Katib's trial condition types, plus "Killed").
 CREATED = "Created"
@@ -67,6 +68,8 @@ class Suggester(Protocol):
 
 def objective_direction(objective_type: str) -> StudyDirection:
     """Map Katib's `objective.type` ('minimize' | 'maximize') to Optuna's study direction."""
+    from optuna.study import StudyDirection  # optuna loads with the first sampler, not with the checks
+
     if objective_type == "minimize":
         return StudyDirection.MINIMIZE
     if objective_type == "maximize":

@@ -27,10 +27,9 @@ that never leaves a slot idle).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from optuna.study import StudyDirection
 
 from kubetune.algorithms._checks import AlgorithmContext, number_setting, at_least
 from kubetune.algorithms._fidelity import (
@@ -46,6 +45,9 @@ from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import int_setting
 from kubetune.experiment.errors import Problem, warning
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:  # optuna loads when a suggester is built, not with the checks
+    from optuna.study import StudyDirection
 
 NAME = "bohb"
 

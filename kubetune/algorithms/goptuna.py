@@ -24,9 +24,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
-from typing import Sequence
-
-from optuna.samplers import CmaEsSampler
+from typing import TYPE_CHECKING, Sequence
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -39,14 +37,18 @@ from kubetune.algorithms._checks import (
     needs_parameters,
     run_number,
 )
-from kubetune.algorithms._sobol import SobolSuggester
 from kubetune.algorithms.base import SUCCEEDED, SuggestionError, TrialView
-from kubetune.algorithms.optuna_study import OptunaSuggester
 from kubetune.algorithms.registry import IGNORES, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import float_setting, seed_of, str_setting
-from kubetune.algorithms.space import SearchSpace, check_distributions
 from kubetune.experiment.errors import Problem, error
 from kubetune.results import is_better
+
+if TYPE_CHECKING:  # the samplers load when a suggester is built (make_*), not with the checks
+    from optuna.samplers import CmaEsSampler
+
+    from kubetune.algorithms._sobol import SobolSuggester
+    from kubetune.algorithms.optuna_study import OptunaSuggester
+    from kubetune.algorithms.space import SearchSpace
 
 _log = logging.getLogger(__name__)
 
@@ -114,6 +116,11 @@ def _smallest_range(space: SearchSpace) -> float:
 
 
 def make_cmaes(request: AlgorithmRequest) -> OptunaSuggester:
+    from optuna.samplers import CmaEsSampler
+
+    from kubetune.algorithms.optuna_study import OptunaSuggester
+    from kubetune.algorithms.space import SearchSpace, check_distributions
+
     if importlib.util.find_spec("cmaes") is None:
         raise SuggestionError(
             "algorithm 'cmaes' needs the Python package 'cmaes' (Optuna's CmaEsSampler backend), "
@@ -151,6 +158,9 @@ def run_sobol(ctx: AlgorithmContext) -> list[Problem]:
 
 
 def make_sobol(request: AlgorithmRequest) -> SobolSuggester:
+    from kubetune.algorithms._sobol import SobolSuggester
+    from kubetune.algorithms.space import check_distributions
+
     check_distributions(request.parameters, request.algorithm, "Goptuna",
                         allow_normal=request.allow_normal, rejects_int_log_uniform=True)
     return SobolSuggester(request.parameters)

@@ -53,11 +53,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-
-from optuna.study import StudyDirection
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -76,9 +74,11 @@ from kubetune.algorithms.base import (
 )
 from kubetune.algorithms.registry import IGNORES, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import seed_of
-from kubetune.algorithms.space import NUMERIC_TYPES, SearchSpace
 from kubetune.experiment.errors import Problem, did_you_mean, error, show, warning
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:  # the sampling code loads when a suggester is built, not with the checks
+    from optuna.study import StudyDirection
 
 HYPERBAND_SETTINGS = ("resource_name", "r_l", "eta")
 # Bookkeeping Katib's hyperband service writes back into the settings itself (3.5).
@@ -243,7 +243,7 @@ def check_resource(parameters: Sequence[Any], resource_name: str, resources: Seq
     numeric and hold them all (Katib writes int(r) whatever the parameter's bounds).
     `settings_text` names the settings that produced `resources` (for the message)."""
     resource = next(p for p in parameters if p.name == resource_name)
-    if resource.type not in NUMERIC_TYPES:
+    if not resource.is_numeric:
         raise SuggestionError(
             f"algorithm {algorithm!r}: resource parameter {resource_name!r} must be "
             f"int or double, found {resource.type}"
@@ -275,8 +275,12 @@ class BracketScheduler:
     def __init__(self, parameters: Sequence[Any], resource_name: str, plan: list[Bracket],
                  direction: StudyDirection, seed: int | None, iterations: int | None = 1,
                  iteration_label: bool = False) -> None:
+        from optuna.study import StudyDirection
+
+        from kubetune.algorithms.space import SearchSpace
+
         self._space = SearchSpace(parameters)
-        self._direction = direction
+        self._sign = 1.0 if direction == StudyDirection.MINIMIZE else -1.0  # ranks best first
         self._seed = seed
         self._iterations = iterations
         self._iteration_label = iteration_label
@@ -305,8 +309,7 @@ class BracketScheduler:
     def _ranked(self, trials: list[TrialView]) -> list[TrialView]:
         done = [t for t in trials if t.state == SUCCEEDED and t.objective is not None
                 and math.isfinite(t.objective)]
-        sign = 1.0 if self._direction == StudyDirection.MINIMIZE else -1.0
-        return sorted(done, key=lambda t: (sign * t.objective, t.name))
+        return sorted(done, key=lambda t: (self._sign * t.objective, t.name))
 
     def _passes(self):
         k = 0

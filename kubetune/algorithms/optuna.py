@@ -16,7 +16,7 @@ volume), and the service rejects unknown setting names.
 
 from __future__ import annotations
 
-from optuna.samplers import TPESampler
+from typing import TYPE_CHECKING
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -28,13 +28,14 @@ from kubetune.algorithms._checks import (
 )
 from kubetune.algorithms._grid import GridSuggester
 from kubetune.algorithms._lint import parsed_space_size
-from kubetune.algorithms.optuna_study import OptunaSuggester, optuna_suggester
 from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import int_setting, seed_of
-from kubetune.algorithms.space import check_distributions
 from kubetune.experiment.errors import Problem, error, show, warning
 from kubetune.experiment.space import space_size
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:
+    from kubetune.algorithms.optuna_study import OptunaSuggester
 
 # ---- multivariate-tpe --------------------------------------------------------------------------
 
@@ -61,6 +62,11 @@ def run_multivariate_tpe(ctx: AlgorithmContext) -> list[Problem]:
 
 
 def make_multivariate_tpe(request: AlgorithmRequest) -> OptunaSuggester:
+    from optuna.samplers import TPESampler  # the samplers load only when a suggester is built
+
+    from kubetune.algorithms.optuna_study import optuna_suggester
+    from kubetune.algorithms.space import check_distributions
+
     settings = request.settings
     check_distributions(request.parameters, request.algorithm, "Optuna",
                         allow_normal=request.allow_normal)

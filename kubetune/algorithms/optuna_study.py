@@ -27,7 +27,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-import math
 import warnings
 from collections import deque
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from optuna.samplers import BaseSampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
+from kubetune.algorithms._values import finite
 from kubetune.algorithms.base import (
     ACTIVE_STATES,
     EARLY_STOPPED,
@@ -72,14 +72,10 @@ def quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(previous)
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
 def _pruned_values(trial: TrialView) -> list[float]:
     """Intermediate values of an early-stopped trial, ending with its objective."""
-    values = [float(v) for v in trial.intermediate if _finite(v)]
-    if _finite(trial.objective) and (not values or values[-1] != trial.objective):
+    values = [float(v) for v in trial.intermediate if finite(v)]
+    if finite(trial.objective) and (not values or values[-1] != trial.objective):
         values.append(float(trial.objective))
     return values
 
@@ -171,7 +167,7 @@ class OptunaStudySuggester(abc.ABC):
             values = [view.objective]
         else:
             values = [view.metrics.get(m) for m in self._metrics]
-        if not all(_finite(v) for v in values):
+        if not all(finite(v) for v in values):
             return None
         return [float(v) for v in values]
 

@@ -14,15 +14,16 @@ a factory only reads already-valid settings and raises SuggestionError for what 
 cannot do (e.g. a distribution it does not sample). `validate_algorithm` runs the same checks
 plus those that need the experiment's trial budget (grid's maxTrialCount, hyperband's
 parallelTrialCount), and builds the suggester once to run the factory's own checks.
+
+Nothing here imports a sampler back-end: the checks and lint rules run without optuna or scipy,
+which a factory imports when it is called (kubetune.algorithms' docstring).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
-
-from optuna.study import StudyDirection
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from kubetune.algorithms._checks import (
     ALLOW_NORMAL,
@@ -37,6 +38,9 @@ from kubetune.algorithms.base import Suggester, SuggestionError, objective_direc
 from kubetune.experiment import katib_config
 from kubetune.experiment.errors import Problem
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:
+    from optuna.study import StudyDirection
 
 _log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ def register_algorithm(algorithm: Algorithm, *, replace: bool = False) -> None:
 
 def unregister_algorithm(name: str) -> None:
     _ALGORITHMS.pop(name, None)
-    katib_config.remove(name)
+    katib_config.remove_algorithm(name)
 
 
 def find_algorithm(name: str) -> Algorithm | None:

@@ -15,9 +15,7 @@ normal/logNormal are rejected as skopt does since PR #2689, unless `kubetune.all
 from __future__ import annotations
 
 import logging
-from typing import Sequence
-
-from optuna.samplers import BaseSampler, GPSampler, RandomSampler
+from typing import TYPE_CHECKING, Sequence
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -27,14 +25,17 @@ from kubetune.algorithms._checks import (
     settings_table,
 )
 from kubetune.algorithms.base import TrialView
-from kubetune.algorithms.optuna_study import OptunaSuggester, optuna_suggester
 from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import int_setting, seed_of, str_setting
-from kubetune.algorithms.space import check_distributions
 from kubetune.experiment import distributions as dist_table
 from kubetune.experiment.errors import Problem, warning
 from kubetune.experiment.lint import lint_parameters
 from kubetune.experiment.types import Experiment
+
+if TYPE_CHECKING:  # the sampler loads when a suggester is built, not with the checks
+    from optuna.samplers import BaseSampler
+
+    from kubetune.algorithms.optuna_study import OptunaSuggester
 
 _log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ def lint_bayesianoptimization(exp: Experiment) -> list[Problem]:
 
 
 def make_bayesianoptimization(request: AlgorithmRequest) -> OptunaSuggester:
+    from optuna.samplers import GPSampler, RandomSampler
+
+    from kubetune.algorithms.optuna_study import optuna_suggester
+    from kubetune.algorithms.space import check_distributions
+
     name, settings = request.algorithm, request.settings
     check_distributions(request.parameters, name, "Skopt", allow_normal=request.allow_normal)
     estimator = str_setting(settings, "base_estimator", "GP")

@@ -14,8 +14,9 @@ export.py     export NAME --to URI                the best trial's model to a st
 serve.py      serve suggestion|early-stopping     kubetune's algorithms as Katib gRPC services
 
 Shared: common.py (UserError, exit codes, DEFAULT_WORKDIR, local-run options, writing output),
-connection.py (reaching a cluster), load.py (Experiment and SearchSpace files), view.py (the one
-results view, local or cluster), tables.py (tables and JSON of trials and status), fit.py (tables
+connection.py (reaching a cluster), load.py (Experiment and SearchSpace files, parsed once; the
+whole check, printed as validate/run/submit print it), view.py (the one results view, local or
+cluster), tables.py (tables and JSON of trials and status), fit.py (tables
 fitted to the width), terminal.py (width, colour only on a terminal, the rich console), progress.py
 (`run`'s live progress), conditional.py (inactive conditional parameters), pareto.py (`best` of a
 multi-objective run). Numbers for people: kubetune.numbers; why trials failed: kubetune.engine.failures. Start-up stays light: the modules import optuna, torch, kfp,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 from typing import TYPE_CHECKING
 
 from kubetune.cluster.names import EXPERIMENT_LABEL
@@ -16,6 +15,7 @@ from kubetune.cluster.watch import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 
 from .common import UserError, add_output_format, add_quiet
 from .connection import add_connection_options, cluster_command, get_experiment, katib_client
+from .load import read_experiments, report_check
 from .tables import console
 
 if TYPE_CHECKING:
@@ -70,31 +70,13 @@ def _watch_options(p: argparse.ArgumentParser) -> None:
 # -- submit -------------------------------------------------------------------------------------
 def _validated(args) -> list:
     """Load and check every Experiment in the file; any error stops here, before any API call."""
-    from kubetune.algorithms import check, service_errors
-    from kubetune.experiment import SpecError, experiment_from_dict, load_experiments
+    from kubetune.experiment import SpecError
 
     try:
-        experiments = load_experiments(args.file, service_checks=service_errors)
+        experiments = read_experiments(args.file, name=args.name, search_spaces=False)
     except SpecError as e:
         raise UserError(f"{e}\n{args.file}: not submitted; {NOT_SENT}") from None
-    except OSError as e:
-        raise UserError(f"{args.file}: {e.strerror or e}") from None
-    if args.name:
-        if len(experiments) > 1:
-            raise UserError(f"{args.file}: --name needs a file with one Experiment; it holds {len(experiments)}")
-        raw = copy.deepcopy(experiments[0].raw)
-        raw["metadata"] = {**(raw.get("metadata") or {}), "name": args.name}
-        try:
-            experiments = [experiment_from_dict(raw, source=args.file, service_checks=service_errors)]
-        except SpecError as e:
-            raise UserError(f"{e}\n{args.file}: not submitted; {NOT_SENT}") from None
-    problems = 0
-    for exp in experiments:
-        errors, warnings = check(exp)
-        for pr in errors + warnings:
-            label = "error" if pr in errors or args.strict else "warning"
-            print(f"{args.file}: {exp.name}: {label}: {pr}", file=sys.stderr)
-        problems += len(errors) + (len(warnings) if args.strict else 0)
+    problems = sum(report_check(args.file, exp, args.strict)[0] for exp in experiments)
     if problems:
         raise UserError(f"{args.file}: not submitted ({problems} problem(s) above); {NOT_SENT}")
     if args.watch and len(experiments) > 1:

@@ -73,11 +73,11 @@ def cmd_export(args) -> int:
             found = local_checkpoint(args.workdir or DEFAULT_WORKDIR, args.name, trial=args.trial, set_paths=set_paths)
             checkpoint = found.checkpoint
         if not args.checkpoint:
-            metadata.update({"trial": found.trial.name, "objective": found.trial.objective,
+            metadata.update({"trial": found.trial.name, "objective": found.trial.result,
                              "objective_metric": found.objective_metric, "params": found.trial.assignments})
             from kubetune.numbers import human
 
-            print(f"trial {found.trial.name}: {found.objective_metric} = {human(found.trial.objective)}; "
+            print(f"trial {found.trial.name}: {found.objective_metric} = {human(found.trial.result)}; "
                   f"checkpoint {checkpoint}")
         published = export_and_publish(str(checkpoint), args.to, args.prefix, args.model_name or args.name,
                                        overwrite=args.overwrite, metadata=metadata, endpoint=args.endpoint)

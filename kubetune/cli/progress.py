@@ -18,7 +18,7 @@ from kubetune.results import TrialRow
 
 from .conditional import inactive_rule
 from kubetune.engine.failures import FailureTally, failure_of
-from .tables import STATE_STYLE, progress_line
+from .tables import OBJECTIVE_CLIP, STATE_STYLE, clip, progress_line
 from .terminal import colour, console, escape, width_of
 
 COMMON_FAILURE_AFTER = 3  # failures alike before the run says so
@@ -80,7 +80,8 @@ class ConsoleReporter:
 
     def finished(self, trial: TrialRow) -> None:
         style = STATE_STYLE.get(trial.state, "")
-        value = f"  {escape(self.metric)}={human(trial.objective)}" if trial.objective is not None else ""
+        value = f"  {escape(self.metric)}={escape(clip(human(trial.result), OBJECTIVE_CLIP))}" \
+            if trial.result is not None else ""
         head = f"[{style}]{trial.state.lower():<9}[/] {escape(trial.name)}{value}"
         failure = failure_of(trial) if trial.state != "Succeeded" else None
         if failure is None:
@@ -124,7 +125,7 @@ class ConsoleReporter:
 
     def tick(self, counts, best) -> None:
         if self.progress is not None:
-            best_txt = f"best {self.metric}={human(best.objective)}" if best else "no result yet"
+            best_txt = f"best {self.metric}={clip(human(best.result), OBJECTIVE_CLIP)}" if best else "no result yet"
             status = (f"running {counts.running}  failed {counts.failed_for_budget}  | {best_txt}"
                       + (f" | {self.latest}" if self.latest else ""))
             self.progress.update(self.task, completed=counts.completed, status=escape(status))

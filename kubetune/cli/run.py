@@ -7,12 +7,11 @@ Exit status: 0 succeeded with a best trial, 1 the experiment failed or found no 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError, add_local_run_options, add_output_format, \
     add_quiet
 from .conditional import inactive_rule
-from .load import add_configmap_option, load_one, read_config_maps
+from .load import add_configmap_option, load_one, read_config_maps, report_check
 from .progress import ConsoleReporter
 from .view import MACHINE, Results, show_outcome
 
@@ -28,16 +27,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args) -> int:
-    from kubetune.engine import EngineError, LocalEngine, LocalOverrides, TemplateError
-    from kubetune.engine.collector import CollectorError
-    from kubetune.algorithms import check
-
     exp = load_one(args.file, args.name, read_config_maps(getattr(args, "configmap", None)))
-    errors, warnings = check(exp)
-    for w in warnings:
-        print(f"{args.file}: {'error' if args.strict else 'warning'}: {w}", file=sys.stderr)
-    if errors or (args.strict and warnings):
-        raise UserError(f"{args.file}: not run ({len(errors) + (len(warnings) if args.strict else 0)} problem(s) above)")
+    blocking, _ = report_check(args.file, exp, args.strict)
+    if blocking:
+        raise UserError(f"{args.file}: not run ({blocking} problem(s) above)")
+    from kubetune.engine import EngineError, LocalEngine, LocalOverrides, TemplateError  # the samplers load here
+    from kubetune.engine.collector import CollectorError
+
     reporter = ConsoleReporter(exp, quiet=args.output in MACHINE or getattr(args, "quiet", False))
     try:
         overrides = LocalOverrides.load(args.local_config, args.set_path, args.set_env)

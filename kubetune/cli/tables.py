@@ -15,6 +15,7 @@ from kubetune.engine.failures import reason
 from .fit import Col, fit_table
 from .terminal import console  # noqa: F401 - the console every command prints with
 
+OBJECTIVE_CLIP = 40  # a text objective's characters in a table too narrow for it (-o wide: all)
 FAILED_STATES = ("Failed", "MetricsUnavailable", "Killed")  # trials that ended without a result
 
 STATE_STYLE = {"Succeeded": "green", "Failed": "red", "EarlyStopped": "yellow", "MetricsUnavailable": "magenta",
@@ -63,8 +64,11 @@ def trial_columns(rows: list[TrialRow], metric_names: list[str],
                 short=[STATE_SHORT.get(t.state, t.state) for t in rows])]
     extra = len(metric_names) - 1
     for j, m in enumerate(metric_names):
-        cells = [fmt(t.objective) if j == 0 else fmt((t.observation.get(m) or {}).get("latest")) for t in rows]
-        cols.append(Col(m, cells, justify="right", numeric=True, drop=None if j == 0 else 100 + extra - j))
+        if j == 0:
+            cols.append(_objective_column(m, rows))
+            continue
+        cells = [fmt((t.observation.get(m) or {}).get("latest")) for t in rows]
+        cols.append(Col(m, cells, justify="right", numeric=True, drop=100 + extra - j))
     inactive = [inactive_of(t.assignments) if inactive_of else frozenset() for t in rows]
     for k, p in enumerate(params):
         cells = [INACTIVE if p in off else ("" if p not in t.assignments else fmt(t.assignments[p]))
@@ -74,6 +78,20 @@ def trial_columns(rows: list[TrialRow], metric_names: list[str],
                         styles=["dim" if c == INACTIVE else "" for c in cells], drop=2 + len(params) - k))
     cols.append(Col("time", [_duration(t.duration) for t in rows], justify="right", drop=1))
     return cols
+
+
+def _objective_column(metric: str, rows: list[TrialRow]) -> Col:
+    """The objective: numbers whole; a text objective (a DARTS genotype) clipped to OBJECTIVE_CLIP
+    when the table is too wide, and cut with an ellipsis if it still does not fit."""
+    cells = [fmt(t.result) for t in rows]
+    if not any(t.objective is None and t.objective_text is not None for t in rows):
+        return Col(metric, cells, justify="right", numeric=True)
+    return Col(metric, cells, justify="left", short=[clip(c, OBJECTIVE_CLIP) for c in cells])
+
+
+def clip(text: str, width: int) -> str:
+    """`text` within `width` characters, ending in "…" when cut."""
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list[str], limit: int | None = None,
@@ -154,7 +172,8 @@ def status_text(status: dict, name: str, inactive: frozenset = frozenset(), widt
 def progress_line(counts: Counts, best: TrialRow | None, objective_name: str, started: float,
                   budget: int | None = None, latest: str = "") -> str:
     """One line of progress: counts, the best so far, and the latest intermediate report."""
-    best_txt = f"best {objective_name}={fmt(best.objective)} ({best.name})" if best else "no result yet"
+    best_txt = f"best {objective_name}={clip(fmt(best.result), OBJECTIVE_CLIP)} ({best.name})" if best else \
+        "no result yet"
     done = f"done {counts.completed}" + (f"/{budget}" if budget else "")
     return (f"[{time.time() - started:6.0f}s] {done}  running {counts.running}  "
             f"waiting {counts.pending}  failed {counts.failed_for_budget}  early-stopped {counts.early_stopped}  "
@@ -162,7 +181,8 @@ def progress_line(counts: Counts, best: TrialRow | None, objective_name: str, st
 
 
 def trial_dict(t: TrialRow) -> dict:
-    """A trial in the JSON of every command (`trials`, `best`, `run`, `watch`): exact values."""
-    return {"name": t.name, "state": t.state, "objective": t.objective, "parameters": t.assignments,
+    """A trial in the JSON of every command (`trials`, `best`, `run`, `watch`): exact values; the
+    objective is a number, or its text when it is not one (a DARTS genotype), or null."""
+    return {"name": t.name, "state": t.state, "objective": t.result, "parameters": t.assignments,
             "observation": t.observation, "labels": t.labels, "reason": t.reason, "message": t.message,
             "exitCode": t.exit_code, "durationSeconds": t.duration, "attempts": t.attempts}

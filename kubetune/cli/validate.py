@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .common import UserError
-from .load import add_configmap_option, read_config_maps, space_targets
+from .load import add_configmap_option, read_config_maps, read_experiments, report_check
 from .tables import console
 
 
@@ -20,32 +20,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args) -> int:
-    from kubetune.algorithms import check, service_errors
-    from kubetune.experiment import SpecError, load_experiments
+    from kubetune.experiment import SpecError
 
     out = console()
     failed = False
     config_maps = read_config_maps(args.configmap)
     for f in args.files:
         try:
-            experiments = space_targets(f) or load_experiments(f, service_checks=service_errors,
-                                                               config_maps=config_maps)
+            experiments = read_experiments(f, config_maps)
         except (SpecError, UserError) as e:
             print(str(e), file=sys.stderr)
             failed = True
             continue
-        except OSError as e:
-            print(f"{f}: {e.strerror or e}", file=sys.stderr)
-            failed = True
-            continue
         for exp in experiments:
-            errors, warnings = check(exp)
-            for pr in errors + warnings:
-                label = "error" if pr in errors or args.strict else "warning"
-                print(f"{f}: {exp.name}: {label}: {pr}", file=sys.stderr)
-            bad = bool(errors) or (args.strict and bool(warnings))
-            failed |= bad
-            if not args.quiet and not bad:
+            blocking, warnings = report_check(f, exp, args.strict)
+            failed |= bool(blocking)
+            if not args.quiet and not blocking:
                 out.print(f"{f}: {exp.name}: valid ({exp.algorithm.name}, {len(exp.parameters)} parameters"
-                          f"{', ' + str(len(warnings)) + ' warning(s)' if warnings else ''})")
+                          f"{', ' + str(warnings) + ' warning(s)' if warnings else ''})")
     return 1 if failed else 0

@@ -100,13 +100,13 @@ def show_best(results: Results, log_hint: Callable[[TrialRow], str], output: str
     out = console()
     inactive = results.inactive_of(best.assignments)
     out.print(f"[bold]best trial[/]: {escape(best.name)}  ({escape(results.metric_names[0])} = "
-              f"{show(best.objective)}, {results.objective_type})")
+              f"{escape(show(best.result))}, {results.objective_type})")
     width = max((len(k) for k in best.assignments), default=0)
     for k, v in best.assignments.items():
         out.print(f"  {escape(k):<{width}} = " + (INACTIVE if k in inactive else escape(show(v))))
     for m, obs in best.observation.items():
-        out.print(f"  {escape(m)}: latest {show(obs.get('latest'))}  min {show(obs.get('min'))}  "
-                  f"max {show(obs.get('max'))}")
+        out.print(escape(f"  {m}: latest {show(obs.get('latest'))}  min {show(obs.get('min'))}  "
+                         f"max {show(obs.get('max'))}"))
     out.print(f"  log: {escape(log_hint(best))}")
     if exact:
         args = " ".join(f"--{k}={v}" for k, v in best.assignments.items() if k not in inactive)

@@ -31,9 +31,14 @@ def add_early_stopping(name: str) -> None:
     _added_early_stopping.add(name)
 
 
-def remove(name: str) -> None:
-    """Forget a name added at run time (the built-in names stay)."""
+def remove_algorithm(name: str) -> None:
+    """Forget a suggestion algorithm added at run time (the built-in names stay; an early-stopping
+    algorithm of the same name stays listed)."""
     _added_algorithms.discard(name)
+
+
+def remove_early_stopping(name: str) -> None:
+    """Forget an early-stopping algorithm added at run time (the built-in names stay)."""
     _added_early_stopping.discard(name)
 
 

@@ -79,11 +79,19 @@ def load_experiments(source: str | Path, *, service_checks: ServiceChecks | None
                      config_maps: ConfigMaps | None = None) -> list[Experiment]:
     """Every `kind: Experiment` document of a file/text (other kinds are skipped). `config_maps`:
     the ConfigMaps that ConfigMap trial templates are read from (kubetune.experiment.configmaps)."""
-    documents = load_documents(source)
+    name = str(source) if _is_file(source) else "<text>"
+    return experiments_from_documents(load_documents(source), name, service_checks=service_checks,
+                                      config_maps=config_maps)
+
+
+def experiments_from_documents(documents: list[tuple[dict, str]], name: str, *,
+                               service_checks: ServiceChecks | None = None,
+                               config_maps: ConfigMaps | None = None) -> list[Experiment]:
+    """`load_experiments` of documents already parsed by `load_documents` (`name`: the input's
+    name, for the error when none is an Experiment)."""
     experiments = [experiment_from_dict(doc, label, service_checks=service_checks, config_maps=config_maps)
                    for doc, label in documents if doc.get("kind") == "Experiment"]
     if not experiments:
-        name = str(source) if _is_file(source) else "<text>"
         kinds = sorted({str(d.get("kind")) for d, _ in documents})
         found = f"found kind {', '.join(kinds)}" if kinds else "the input is empty"
         raise SpecError([error("kind", f"no Experiment in the input; {found}",

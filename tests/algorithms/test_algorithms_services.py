@@ -227,6 +227,23 @@ def test_a_crashing_extra_check_becomes_an_error(doc):
         unregister_algorithm("broken")
 
 
+def test_unregistering_an_algorithm_keeps_an_early_stopping_name_alike(doc):
+    """katib-config lists suggestion and early-stopping services apart: forgetting one kind
+    leaves the other's name."""
+    register_algorithm(Algorithm("twin", lambda ctx: []))
+    katib_config.add_early_stopping("twin")
+    try:
+        unregister_algorithm("twin")
+        assert "twin" not in katib_config.known_algorithms()
+        assert "twin" in katib_config.known_early_stopping()
+        find(errors_of(with_algorithm(doc, "twin")), f"{A}.algorithmName", "unable to get Suggestion config data")
+    finally:
+        katib_config.remove_early_stopping("twin")
+    assert "twin" not in katib_config.known_early_stopping()
+    katib_config.remove_early_stopping("medianstop")  # a built-in name stays
+    assert "medianstop" in katib_config.known_early_stopping()
+
+
 def test_katib_config_lists_every_service():
     """Loading looks names up in katib-config; every built-in service must be listed there."""
     assert set(known_algorithms()) <= set(katib_config.known_algorithms())

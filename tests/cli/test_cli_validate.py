@@ -47,3 +47,28 @@ def test_run_refuses_invalid_file_and_reading_unknown_experiment(tmp_path):
     assert not (tmp_path / "x").exists()  # nothing started, no state written
     r = kubetune("status", "nope", "--workdir", str(tmp_path))
     assert r.returncode == 2 and "no experiment 'nope'" in r.stderr
+
+
+def test_each_file_is_parsed_once(monkeypatch, capsys):
+    """validate/run read an Experiment or SearchSpace file's YAML once (the space detection and the
+    loader share the parsed documents); `--name` renames before the one check."""
+    import yaml
+
+    from kubetune.cli import main
+    from kubetune.cli.load import load_one
+
+    parsed = []
+    real = yaml.safe_load_all
+
+    def counting(stream, *args, **kwargs):
+        parsed.append(stream)
+        return real(stream, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "safe_load_all", counting)
+    for path in (ROOT / "examples/demo/experiment.yaml", ROOT / "examples/optuna/lecture-nas.yaml"):
+        parsed.clear()
+        assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+        assert len(parsed) == 1, path
+        parsed.clear()
+        exp = load_one(str(path), "renamed")
+        assert len(parsed) == 1 and exp.name == "renamed" and exp.raw["metadata"]["name"] == "renamed"
