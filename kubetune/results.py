@@ -4,6 +4,10 @@ direction and the best-trial rule (katib-semantics 7.2, 7.3).
     from kubetune.results import TrialRow, optimal_trial
     best = optimal_trial(rows, "maximize")   # the first strictly best finished trial, or None
 
+A trial's objective is a number (`objective`), or text when Go's ParseFloat rejects the value its
+metric strategy selects (`objective_text`: a string metric such as DARTS' `Best-Genotype`, which
+Katib keeps and ranks, katib-semantics 7.3), or neither (no observation).
+
 The engine stores and the cluster backend reads TrialRows; the CLI, the pipeline steps and the
 algorithms rank them with the rules here. This module sits at the bottom of the dependency graph:
 it imports nothing from kubetune and nothing heavy (no optuna), so `kubetune status` stays fast.
@@ -64,10 +68,16 @@ class TrialRow:
     reason: str = ""
     message: str = ""
     exit_code: int | None = None
-    objective: float | None = None
+    objective: float | None = None  # the objective's value when it is a number
     observation: dict[str, dict[str, str]] = field(default_factory=dict)  # {metric: {min, max, latest}}
     rule: dict | None = None  # early-stopping rule frozen at creation
     attempts: int = 0
+    objective_text: str | None = None  # the objective's value when it is text (objective is then None)
+
+    @property
+    def result(self) -> float | str | None:
+        """The objective's value: the number, else its text, else None."""
+        return self.objective if self.objective is not None else self.objective_text
 
     @property
     def terminal(self) -> bool:
@@ -122,9 +132,15 @@ class Counts:
 
 
 def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
-    """Whether `row` replaces `best` as the optimal trial: strictly better, or as good and
-    earlier in list (creation) order, so the result does not depend on finishing order."""
-    if best is None or best.name == row.name:
+    """Whether finished `row` replaces `best` as the optimal trial. Numbers: strictly better, or as
+    good and earlier in list (creation) order, so the result does not depend on finishing order.
+    A number always beats a text objective; a text objective replaces only a text best that comes
+    earlier in list order (Katib: the last such wins). A row with neither never replaces."""
+    if row.objective is None:
+        if row.objective_text is None:
+            return False
+        return best is None or best.name == row.name or (best.objective is None and row.seq > best.seq)
+    if best is None or best.name == row.name or best.objective is None:
         return True
     if row.objective == best.objective:
         return row.seq < best.seq
@@ -133,21 +149,26 @@ def better(row: TrialRow, best: TrialRow | None, objective_type: str) -> bool:
 
 def optimal_trial(trials: Iterable[TrialRow], objective_type: str) -> TrialRow | None:
     """Katib's current optimal trial (7.3) over trials in list (creation) order: the first strictly
-    best finished trial with an objective. TrialRow objectives are floats (text is no objective), so
-    Katib's quirk for non-numeric objective text (7.3: such a trial becomes best) cannot arise here."""
+    best finished trial with a numeric objective; when no trial has one, the last finished trial
+    whose objective is text (a DARTS genotype), as Katib picks it. Unlike Katib's loop, text never
+    displaces a number, so the best does not depend on where the text trials are in the order."""
     best: TrialRow | None = None
     for t in trials:
-        if t.terminal and t.objective is not None and better(t, best, objective_type):
+        if t.terminal and better(t, best, objective_type):
             best = t
     return best
 
 
 def ranked(trials: Iterable[TrialRow], objective_type: str) -> list[TrialRow]:
-    """Trials with an objective first, best first (ties keep creation order), then the rest."""
+    """Trials with a numeric objective first, best first (ties keep creation order), then those
+    whose objective is text, the latest first (the one optimal_trial picks when no trial has a
+    number), then the rest in creation order."""
     trials = list(trials)
     scored = [t for t in trials if t.objective is not None]
     scored.sort(key=lambda t: (t.objective if objective_type == MINIMIZE else -t.objective, t.seq))
-    return scored + [t for t in trials if t.objective is None]
+    texts = sorted((t for t in trials if t.objective is None and t.objective_text is not None),
+                   key=lambda t: -t.seq)
+    return scored + texts + [t for t in trials if t.objective is None and t.objective_text is None]
 
 
 # Which value is a trial's objective (katib-semantics 5.7): shared by local and cluster results.
@@ -174,3 +195,14 @@ def objective_value(obs: Mapping[str, Mapping[str, str]] | None, metric_name: st
     selected_value for the text, which Katib still ranks, katib-semantics 7.3)."""
     text = selected_value(obs, metric_name, strategy)
     return None if text == UNAVAILABLE else go_parse_float(text)
+
+
+def objective_result(obs: Mapping[str, Mapping[str, str]] | None, metric_name: str, strategy: str
+                     ) -> float | str | None:
+    """The selected value as Katib ranks it (7.3): a number when Go's ParseFloat reads it, else its
+    text (e.g. a DARTS genotype), None when it is "unavailable"."""
+    text = selected_value(obs, metric_name, strategy)
+    if text == UNAVAILABLE:
+        return None
+    number = go_parse_float(text)
+    return text if number is None else number

@@ -2,8 +2,10 @@
 
 Katib compares values with Go's strconv.ParseFloat, so a value such as " 0.5" (JSON collector,
 untrimmed) or "1e400" (out of range) is not a number here either. The objective value its metric
-strategy selects (5.7) and the best trial (7.3) are kubetune.results' (objective_value,
-optimal_trial); the engine keeps a running trial's aggregates in trialmetrics.TrialMetrics.
+strategy selects (5.7) and the best trial (7.3) are kubetune.results' (objective_result,
+optimal_trial); the engine keeps a running trial's aggregates in trialmetrics.TrialMetrics. An
+objective reported as text (a DARTS genotype) is an observation as in Katib: the trial is Succeeded,
+its min and max stay "unavailable" and latest keeps the text; goals compare numbers only.
 """
 from __future__ import annotations
 

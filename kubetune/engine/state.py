@@ -232,7 +232,11 @@ class ExperimentState:
         return default if row is None else json.loads(row[0])
 
     def finish(self, name: str, state: str, *, reason: str, message: str, exit_code: int | None,
-               objective: float | None, observation: dict) -> None:
+               objective: float | str | None, observation: dict) -> None:
+        """objective: the number, or the text of an objective that is not one (stored as a BLOB, which
+        SQLite keeps as it is: a REAL column would turn a text such as " 0.5" into a number)."""
+        if isinstance(objective, str):
+            objective = objective.encode()
         with self._tx():
             self.db.execute(
                 "UPDATE trials SET state = ?, finished = ?, reason = ?, message = ?, exit_code = ?, "
@@ -277,7 +281,7 @@ class ExperimentState:
         """Every trial's name, state, objective and times, without decoding its JSON columns:
         what counts, lists and the best trial need (`kubetune status` on a large experiment)."""
         return [TrialRow(seq=r[0], name=r[1], assignments={}, labels={}, state=r[2], created=r[3], started=r[4],
-                         finished=r[5], objective=r[6])
+                         finished=r[5], **_objective(r[6]))
                 for r in self.db.execute("SELECT seq, name, state, created, started, finished, objective "
                                          "FROM trials ORDER BY seq")]
 
@@ -309,9 +313,16 @@ class ExperimentState:
             seq=r["seq"], name=r["name"], assignments=json.loads(r["assignments"]),
             labels=json.loads(r["labels"]), state=r["state"], created=r["created"],
             started=r["started"], finished=r["finished"], reason=r["reason"], message=r["message"],
-            exit_code=r["exit_code"], objective=r["objective"], observation=json.loads(r["observation"]),
+            exit_code=r["exit_code"], **_objective(r["objective"]), observation=json.loads(r["observation"]),
             rule=json.loads(r["rule"]) if r["rule"] else None, attempts=r["attempts"],
         )
+
+
+def _objective(stored) -> dict:
+    """TrialRow's objective fields from the objective column (a number, or text stored as a BLOB)."""
+    if isinstance(stored, bytes):
+        return {"objective": None, "objective_text": stored.decode()}
+    return {"objective": stored}
 
 
 class _Transaction:

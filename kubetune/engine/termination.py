@@ -20,6 +20,7 @@ def ending(exp: Experiment, best: TrialRow | None, counts: Counts, created_at: f
     """Katib's termination checks in its order (goal, failed budget, trial budget), then kubetune's
     max-duration extension; None while the experiment goes on."""
     objective = exp.objective
+    # the goal compares numbers only: a best whose objective is text (objective None) reaches none
     if best is not None and objective.goal is not None and goal_reached(best.objective, objective.goal, objective.type):
         return "Succeeded", "ExperimentGoalReached", "Experiment has succeeded because Objective goal has reached"
     max_failed = exp.max_failed_trial_count

@@ -40,7 +40,7 @@ class TrialBook:
 
     def put(self, row: TrialRow) -> None:
         self._index(row)
-        if row.terminal and row.objective is not None and better(row, self.best, self.objective_type):
+        if row.terminal and better(row, self.best, self.objective_type):
             self.best = row
 
     def __getitem__(self, name: str) -> TrialRow:

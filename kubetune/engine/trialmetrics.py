@@ -27,7 +27,7 @@ from kubetune.gocompat.strconv import go_parse_float
 from kubetune.gocompat.strings import go_trim_space
 
 from .collector import Batch, CollectorFailure
-from kubetune.results import UNAVAILABLE, objective_value
+from kubetune.results import UNAVAILABLE, objective_result
 
 from .metrics.report import MetricsCollectionError
 from .objective import ZERO_MICROS, Observation, ObservationBuilder
@@ -154,10 +154,11 @@ class TrialMetrics:
         unavailable = {"min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE}
         return {name: dict(unavailable) for name in self.builder.names}
 
-    def observe(self) -> tuple[Observation, float | None]:
-        """(observation, the objective value its metric strategy selects)."""
+    def observe(self) -> tuple[Observation, float | str | None]:
+        """(observation, the objective value its metric strategy selects: a number, or the text when
+        Go's ParseFloat rejects it, such as a DARTS genotype; None when it is "unavailable")."""
         obs = self.observation()
-        return obs, objective_value(obs, self.objective, self.strategy)
+        return obs, objective_result(obs, self.objective, self.strategy)
 
     def db_curve(self, state: ExperimentState) -> Sequence[float | str]:
         """The objective values in Katib's DB order, for early-stopping services (succeeded trials)."""

@@ -41,6 +41,24 @@ def test_ranked_puts_trials_without_objective_last():
     assert [t.name for t in ranked(rows, "minimize")] == ["t3", "t2", "t4", "t1"]
 
 
+def text_row(seq: int, text: str) -> TrialRow:
+    """A trial whose objective was reported as text (a DARTS genotype): Succeeded, as in Katib."""
+    return TrialRow(seq=seq, name=f"t{seq}", assignments={}, labels={}, state="Succeeded", created=0.0,
+                    objective_text=text)
+
+
+def test_ranked_puts_text_objectives_after_numbers_latest_first():
+    rows = [text_row(1, "Genotype(a)"), row(2, None), row(3, 0.3), text_row(4, "Genotype(b)"), row(5, 0.1)]
+    assert [t.name for t in ranked(rows, "maximize")] == ["t3", "t5", "t4", "t1", "t2"]
+    assert optimal_trial(rows, "maximize").name == "t3"  # numbers only, when there are any
+    texts = [rows[0], rows[1], rows[3]]
+    assert [t.name for t in ranked(texts, "minimize")][0] == optimal_trial(texts, "minimize").name == "t4"
+    assert [t.result for t in rows] == ["Genotype(a)", None, 0.3, "Genotype(b)", 0.1]
+    # a running trial's text is no result yet
+    running = TrialRow(seq=9, name="t9", assignments={}, labels={}, state="Running", created=0.0, objective_text="G")
+    assert optimal_trial(texts + [running], "maximize").name == "t4"
+
+
 def test_counts_bucket_unknown_states_as_pending():
     counts = Counts.of([row(1, 0.1), row(2, None, "Failed"), row(3, None, "MetricsUnavailable"),
                         row(4, None, "Weird")])

@@ -29,13 +29,21 @@ def checked_settings(name: str, check: Check, settings: Mapping[str, object] | N
     return dict(pairs)
 
 
-def best(values: Iterable[float], objective_type: str) -> float | None:
+def best(values: Iterable[float | str], objective_type: str) -> float | None:
     """The best finite value (max for maximize, min for minimize), as Katib's sidecar compares;
-    None when there is none."""
-    finite = [float(v) for v in values if math.isfinite(float(v))]
+    None when there is none. A text (a succeeded trial's history may hold one, e.g. a DARTS
+    genotype) is no value."""
+    finite = [x for v in values if (x := _number(v)) is not None and math.isfinite(x)]
     if not finite:
         return None
     return max(finite) if check_objective_type(objective_type) == MAXIMIZE else min(finite)
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def strictly_better(a: float, b: float, objective_type: str) -> bool:

@@ -10,7 +10,8 @@ from kubetune.engine.state import ExperimentState
 from kubetune.engine.termination import ending
 from kubetune.engine.trialmetrics import TrialMetrics, objective_curves
 from kubetune.experiment import experiment_from_dict
-from kubetune.results import UNAVAILABLE, Counts, TrialRow, objective_value, optimal_trial, selected_value
+from kubetune.results import UNAVAILABLE, Counts, TrialRow, objective_result, objective_value, optimal_trial, \
+    selected_value
 
 U = UNAVAILABLE
 
@@ -140,14 +141,15 @@ def test_strategy_on_missing_metric_or_observation():
 
 def rows(trials):
     """Finished TrialRows in list order from (name, objective value) as the engine stores them: a value
-    Go's ParseFloat reads as a float; anything else (text, "unavailable", none) as no objective, and
-    such a trial ends MetricsUnavailable."""
+    Go's ParseFloat reads as a float; other text as the objective's text (the trial is Succeeded, as
+    in Katib); "unavailable" or none as no objective (the trial ends MetricsUnavailable)."""
     out = []
     for seq, (name, value) in enumerate(trials):
-        objective = objective_value({"m": {"latest": value}}, "m", "latest") if isinstance(value, str) else value
-        state = "Succeeded" if objective is not None else "MetricsUnavailable"
+        result = objective_result({"m": {"latest": value}}, "m", "latest") if isinstance(value, str) else value
+        state = "Succeeded" if result is not None else "MetricsUnavailable"
+        text = result if isinstance(result, str) else None
         out.append(TrialRow(seq=seq, name=name, assignments={}, labels={}, state=state, created=0.0,
-                            objective=objective))
+                            objective=None if text is not None else result, objective_text=text))
     return out
 
 
@@ -158,14 +160,47 @@ BEST_CASES = [
     ([("a", U), ("b", "0.9"), ("c", "0.8")], "minimize", "c"),
     ([("a", None)], "minimize", None),
     ([], "maximize", None),
-    # an objective that is text has no value here, so it is never best: unlike Katib, whose loop makes
-    # it the best (the last such) and compares later numbers with a stale or zero best value
-    ([("a", 0.1), ("b", "Genotype(...)"), ("c", "Genotype(x)")], "minimize", "a"),
-    ([("a", "Genotype"), ("b", 0.5)], "minimize", "b"),
+    # when any trial has a number, the best is chosen among the numbers only: unlike Katib, whose loop
+    # makes a text trial the best (the last such) and compares later numbers with a stale or zero best
+    ([("a", 0.1), ("b", "Genotype(...)"), ("c", "Genotype(x)")], "minimize", "a"),  # Katib: c
+    ([("a", "Genotype"), ("b", 0.5)], "minimize", "b"),  # Katib: a (0.5 < 0, its zero best, is false)
     ([("a", "Genotype"), ("b", -0.5)], "minimize", "b"),
     ([("a", 0.2), ("b", "txt"), ("c", 0.1)], "minimize", "c"),
-    ([("a", 0.2), ("b", "txt"), ("c", 0.3)], "minimize", "a"),
+    ([("a", 0.2), ("b", "txt"), ("c", 0.3)], "minimize", "a"),  # Katib: b
+    ([("a", "txt"), ("b", U), ("c", 0.3), ("d", "Genotype(d)")], "maximize", "c"),
+    # no trial has a number: the last text trial, as Katib picks it (DARTS: its genotype is the result)
+    ([("a", "Genotype(a)")], "maximize", "a"),
+    ([("a", "Genotype(a)"), ("b", "Genotype(b)"), ("c", U)], "maximize", "b"),
+    ([("a", "Genotype(a)"), ("b", "Genotype(b)")], "minimize", "b"),
+    ([("a", " 0.5"), ("b", "1e400")], "maximize", "b"),  # text to Go's ParseFloat (untrimmed, out of range)
+    ([("a", " 0.5"), ("b", "0.1")], "maximize", "b"),
 ]
+
+
+def test_the_best_does_not_depend_on_finishing_order():
+    """The engine's TrialBook folds trials in as they finish; the result is optimal_trial's."""
+    from kubetune.engine.trialbook import TrialBook
+
+    for trials, objective_type, expected in BEST_CASES:
+        finished = rows(trials)
+        book = TrialBook([], objective_type)
+        for row in reversed(finished):
+            book.put(row)
+        assert (book.best and book.best.name) == expected, trials
+
+
+def test_a_text_objective_is_an_observation():
+    """Katib's getMetrics: min and max over numbers only ("unavailable"), latest the text; the trial
+    has an observation (Succeeded) and its selected value is the text, by any strategy."""
+    genotype = "Genotype(normal=[[('sep_conv_3x3', 0)]], reduce=[[('max_pooling_3x3', 0)]])"
+    obs = observation(logs(genotype, name="Best-Genotype"), ["Best-Genotype"])
+    assert obs == {"Best-Genotype": {"min": U, "max": U, "latest": genotype}}
+    assert has_observation(obs, "Best-Genotype")
+    for strategy in ("min", "max", "latest"):
+        assert objective_value(obs, "Best-Genotype", strategy) is None
+        assert objective_result(obs, "Best-Genotype", strategy) == genotype
+    assert objective_result({"m": {"min": "0.5", "max": "0.5", "latest": "x"}}, "m", "max") == 0.5
+    assert objective_result({"m": {"min": U, "max": U, "latest": U}}, "m", "max") is None
 
 
 @pytest.mark.parametrize("trials,objective_type,expected", BEST_CASES)
@@ -211,5 +246,8 @@ def test_the_goal_is_checked_against_the_best_trial():
 
 def test_a_text_objective_reaches_no_goal():
     # Katib: the text trial is best and 5.0 is compared with its zero best value, so 0 <= 1.0 reaches
-    # the goal; here the text has no value and 5.0 is the best, which does not
+    # the goal; here the numbers are ranked alone and 5.0 is the best, which does not
     assert goal_ending([("a", "Genotype"), ("b", 5.0)], "minimize", 1.0) == ("b", 5.0, None)
+    # a text best compares with no goal (Katib skips the goal check for text too)
+    assert goal_ending([("a", "Genotype")], "minimize", 1.0) == ("a", None, None)
+    assert goal_ending([("a", "Genotype"), ("b", U)], "maximize", 0.0) == ("a", None, None)
