@@ -185,8 +185,6 @@ def _distribution_hint(algorithm: str, ptype: str, dist: str,
                      "kubetune run")
     if others:
         hints.append(f"or pick an algorithm that samples {dist} the same everywhere ({', '.join(others)})")
-    if any(b.sample == dist_table.S_NORMAL for _, b in history):
-        hints.append("or keep it and expect values outside [min, max] on a cluster")
     local = dist_table.local_behaviour(algorithm, ptype, dist)
     if local is not None and local.outcome == dist_table.REFUSED:
         hints.append('(kubetune.allow_normal: "true" makes only kubetune run sample it)')

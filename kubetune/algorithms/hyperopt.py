@@ -13,16 +13,20 @@ Settings (katib-semantics 2.2 / 3.2), checked as the service's ValidateAlgorithm
   group has ceil(gamma * sqrt(n)) trials, at most 25), not Optuna's. An infinite prior_weight
   passes Katib's `> 0` but makes every weight infinite: kubetune run refuses it.
 
-Distributions: both sample all four (hyperopt samples normal/logNormal; we truncate to
-[min, max]). The service rejects unknown setting names.
+Distributions: both sample all four as hyperopt does: normal/logNormal with mu = (min + max) / 2,
+sigma = (max - min) / 6 (on ln(min)..ln(max) for logNormal), not clipped to [min, max], with a
+step as hp.qnormal / hp.qlognormal; uniform/logUniform with a step (always for an int) as
+hp.quniform / hp.qloguniform; each quantised as round(x / step) * step, ints then int()
+(`SearchSpace(**hyperopt_options(algorithm))`, kubetune.algorithms.space). The service rejects
+unknown setting names.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from optuna.samplers import RandomSampler, TPESampler
 
 from kubetune.algorithms._checks import (
     AlgorithmContext,
@@ -34,10 +38,24 @@ from kubetune.algorithms._checks import (
     parses,
     settings_table,
 )
-from kubetune.algorithms.optuna_study import OptunaSuggester, optuna_suggester
 from kubetune.algorithms.registry import REJECTS, Algorithm, AlgorithmRequest
 from kubetune.algorithms.settings import float_setting, int_setting, seed_of
 from kubetune.experiment.errors import Problem, error, show
+
+if TYPE_CHECKING:  # optuna loads when a suggester is built: the settings checks need none of it
+    from optuna.samplers import TPESampler
+
+    from kubetune.algorithms.optuna_study import BeforeAsk, OptunaSuggester, SamplerFactory
+
+
+def hyperopt_suggester(request: AlgorithmRequest, sampler_factory: SamplerFactory,
+                       before_ask: BeforeAsk | None = None) -> OptunaSuggester:
+    """An OptunaSuggester that draws as hyperopt does (unclipped normals, hp.quniform's steps)."""
+    from kubetune.algorithms.optuna_study import OptunaSuggester
+    from kubetune.algorithms.space import SearchSpace, hyperopt_options
+
+    space = SearchSpace(request.parameters, **hyperopt_options(request.algorithm))
+    return OptunaSuggester(request.algorithm, space, request.direction, sampler_factory, before_ask)
 
 
 # ---- random ------------------------------------------------------------------------------------
@@ -48,8 +66,10 @@ def check_random(ctx: AlgorithmContext) -> list[Problem]:
 
 
 def make_random(request: AlgorithmRequest) -> OptunaSuggester:
+    from optuna.samplers import RandomSampler
+
     seed = seed_of(request)
-    return optuna_suggester(request, lambda count, trials: RandomSampler(seed=seed))
+    return hyperopt_suggester(request, lambda count, trials: RandomSampler(seed=seed))
 
 
 # ---- tpe ---------------------------------------------------------------------------------------
@@ -86,6 +106,8 @@ def hyperopt_gamma(gamma: float):
 
 
 def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
+    from optuna.samplers import TPESampler
+
     settings = request.settings
     gamma = hyperopt_gamma(float_setting(settings, "gamma", 0.25))
     prior_weight = float_setting(settings, "prior_weight", 1.0)
@@ -100,7 +122,7 @@ def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
         # Katib's hyperopt service: n_startup_jobs = request size, one fresh seed per call.
         study.sampler = sampler(count, int(seeds.randint(2**31 - 1)))
 
-    return optuna_suggester(request, lambda count, trials: sampler(count, None), before_ask)
+    return hyperopt_suggester(request, lambda count, trials: sampler(count, None), before_ask)
 
 
 ALGORITHMS = (

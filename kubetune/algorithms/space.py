@@ -14,13 +14,26 @@ Distributions (Katib's `feasibleSpace.distribution`, default `uniform`):
   max(1e-10, min) for double. With a `step` (other than 1 for ints) the log-uniform draw is snapped
   to the nearest point of the step grid, so every value stays on the grid (Katib's optuna service
   drops the step instead).
-* `normal` / `logNormal`: a normal distribution truncated to [min, max] with
-  mu = (min + max) / 2 and sigma = (max - min) / 6 (on the ln scale for logNormal, which needs
-  min > 0). These are the mu and sigma Katib's hyperopt service uses; hyperopt does not truncate,
-  so its values can leave [min, max] while ours never do. Optuna has no normal distribution, so
-  the sampler works on the CDF coordinate u in [0, 1] (`FloatDistribution(0, 1)`) and the value is
-  the truncated normal's inverse CDF at u: the prior is then exactly the truncated normal, and
-  TPE/GP/CMA-ES model the parameter on that scale. With a step the value is snapped to the grid.
+* `hyperopt_quantised=True` (random and tpe, whose Katib service is hyperopt) changes both where a
+  step is set (always for an int, 1 by default as Katib's search-space loader fills it) to
+  hyperopt's hp.quniform / hp.qloguniform: round(x / step) * step of the (log-)uniform draw x,
+  half to even, then int() for an int. The values are multiples of the step counted from 0, not
+  min + k * step; the two ends get half the weight of the inner values, and a value can lie
+  outside [min, max] when min or max is not a multiple of the step (int [1, 10] step 2 gives
+  2, 4, ..., 10, and 0 from a draw of exactly min). The sampler works on the CDF coordinate u of x (`FloatDistribution(0, 1)`, as
+  for normals); `to_unit` maps a value back to the middle of the draws that round to it.
+* `normal` / `logNormal`: mu = (min + max) / 2 and sigma = (max - min) / 6 (on the ln scale for
+  logNormal, which needs min > 0), the mu and sigma of Katib's hyperopt service. Optuna has no
+  normal distribution, so the sampler works on the CDF coordinate u in [0, 1]
+  (`FloatDistribution(0, 1)`) and the value is the normal's inverse CDF at u: the prior is then
+  exactly the normal, and TPE/GP/CMA-ES model the parameter on that scale. Two forms:
+  - `unclipped_normal=True` (random and tpe, whose Katib service is hyperopt): exactly hyperopt's
+    hp.normal / hp.lognormal, not clipped to [min, max]; with a step (always for an int, step 1
+    by default, as Katib's search-space loader fills it) hp.qnormal / hp.qlognormal,
+    round(x / step) * step (half to even: multiples of the step, not points of min + k * step,
+    and a qlognormal can give 0), then int() for an int. Values outside [min, max] are kept.
+  - otherwise (the algorithms whose Katib service rejects normals, under `kubetune.allow_normal`,
+    and hyperband) the normal truncated to [min, max], snapped to the step grid.
 * `categorical` / `discrete`: Optuna `CategoricalDistribution` over the list strings, verbatim.
 
 Which algorithm accepts which distribution is not decided here: `kubetune.experiment.distributions` is
@@ -73,6 +86,7 @@ _SIGMAS = 3.0  # the normal is cut at mu +/- 3 sigma, i.e. exactly at min and ma
 _PHI_LOW = float(ndtr(-_SIGMAS))
 _PHI_SPAN = float(ndtr(_SIGMAS)) - _PHI_LOW
 _EPS = 1e-9
+_U_TINY = 2.0 ** -53  # an unclipped normal's CDF coordinate is kept in [tiny, 1 - tiny]: |z| < 8.3
 
 
 def _tidy(value: float) -> float:
@@ -83,8 +97,11 @@ def _tidy(value: float) -> float:
 class ParamCodec:
     """Sampling and string conversion for one Katib parameter."""
 
-    def __init__(self, param: Any) -> None:
+    def __init__(self, param: Any, *, unclipped_normal: bool = False,
+                 hyperopt_quantised: bool = False) -> None:
         self.param = param
+        self.unclipped_normal = unclipped_normal  # hyperopt's normal: no truncation (module doc)
+        self.hyperopt_quantised = hyperopt_quantised  # hyperopt's quniform/qloguniform (module doc)
         self.name: str = param.name
         self.type: str = param.type
         self.distribution: str = getattr(param, "distribution", None) or UNIFORM
@@ -158,8 +175,9 @@ class ParamCodec:
 
     def _pick_mode(self) -> str:
         """How Optuna sees the parameter: "native" (its own distribution), "log_snap" (log-uniform
-        float snapped to the step grid), "unit" (CDF coordinate of a normal), "choice"."""
-        if self.distribution in (NORMAL, LOG_NORMAL):
+        float snapped to the step grid), "unit" (CDF coordinate of a normal, or of the draw that
+        hyperopt quantises), "choice"."""
+        if self.distribution in (NORMAL, LOG_NORMAL) or self.quantised:
             return "unit"
         int_step_one = self.type == "int" and self.step == 1
         if self.distribution == LOG_UNIFORM and self.step is not None and not int_step_one:
@@ -171,6 +189,12 @@ class ParamCodec:
     @property
     def on_grid(self) -> bool:
         return self.step is not None
+
+    @property
+    def quantised(self) -> bool:
+        """Uniform/logUniform drawn as hyperopt's hp.quniform / hp.qloguniform."""
+        return self.hyperopt_quantised and self.step is not None and self.distribution in (
+            UNIFORM, LOG_UNIFORM)
 
     def point(self, k: int) -> int | float:
         """Point k of the step grid: lo + k * step."""
@@ -207,6 +231,8 @@ class ParamCodec:
         u = min(max(float(u), 0.0), 1.0)
         if self.mode == "choice":
             return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        if self.quantised:
+            return self._hyperopt_q(self._unit_to_x(u))
         if self.distribution == UNIFORM:
             if self.on_grid:
                 count = self.kmax - self.kmin + 1
@@ -215,6 +241,8 @@ class ParamCodec:
         if self.distribution == LOG_UNIFORM:
             a, b = math.log(self.low), math.log(self.hi)
             return self._finish(math.exp(a + u * (b - a)))
+        if self.unclipped_normal:
+            return self._hyperopt_normal(u)
         mu, sigma, log = self._normal_params()
         if sigma == 0:
             return self._finish(self.lo)
@@ -222,9 +250,49 @@ class ParamCodec:
         x = mu + sigma * min(max(z, -_SIGMAS), _SIGMAS)
         return self._finish(math.exp(x) if log else x)
 
+    def _unit_to_x(self, u: float) -> float:
+        """The uniform (log-uniform) draw at quantile u, before any quantisation."""
+        if self.distribution == LOG_UNIFORM:
+            a, b = math.log(self.low), math.log(self.hi)
+            return math.exp(a + u * (b - a))
+        return self.lo + u * (self.hi - self.lo)
+
+    def _x_to_unit(self, x: float) -> float:
+        if self.distribution == LOG_UNIFORM:
+            a, b = math.log(self.low), math.log(self.hi)
+            return (math.log(x) - a) / (b - a) if b > a else 0.5
+        return (x - self.lo) / (self.hi - self.lo) if self.hi > self.lo else 0.5
+
+    def _hyperopt_q(self, x: float) -> str:
+        """hyperopt's quantisation (pyll/stochastic.py quniform, qloguniform, qnormal, qlognormal):
+        np.round(x / q) * q, half to even (as Python's round), multiples of q counted from 0 (can
+        lie outside [min, max]); an int is then int()."""
+        return self._multiple(round(x / self.step))
+
+    def _multiple(self, k: int) -> str:
+        x = k * float(self.step)
+        return self.format(int(x)) if self.type == "int" else self.format(_tidy(x))
+
+    def _hyperopt_normal(self, u: float) -> str:
+        """Katib's hyperopt service (hyperopt/base_service.py): hp.normal(mu, sigma), hp.lognormal,
+        or with a step hp.qnormal / hp.qlognormal = round(draw / step) * step; an int is then int().
+        Nothing is clipped to [min, max]."""
+        mu, sigma, log = self._normal_params()
+        x = mu + sigma * float(ndtri(min(max(u, _U_TINY), 1.0 - _U_TINY)))
+        if log:
+            x = math.exp(x) if x < 709.0 else math.inf
+        if not math.isfinite(x / (self.step or 1)):
+            raise SuggestionError(f"parameter {self.name!r}: the {self.distribution} draw {x} is not a "
+                                  f"finite number (min {self.lo}, max {self.hi})")
+        return self.format(x) if self.step is None else self._hyperopt_q(x)  # an int has a step
+
     def to_unit(self, value: str) -> float:
-        """Inverse of `from_unit` for the normal distributions (used to rebuild Optuna state)."""
+        """Inverse of `from_unit` in "unit" mode (used to rebuild Optuna state)."""
         x = float(value)
+        if self.quantised:
+            return self._quantised_unit(x, value)
+        if self.unclipped_normal:
+            return self._hyperopt_unit(x, value)
         if not self.lo <= x <= self.hi:
             raise ValueError(f"{self.name}={value} is outside [{self.lo}, {self.hi}]")
         mu, sigma, log = self._normal_params()
@@ -232,6 +300,35 @@ class ParamCodec:
             return 0.5
         z = ((math.log(x) if log else x) - mu) / sigma
         return min(max((float(ndtr(z)) - _PHI_LOW) / _PHI_SPAN, 0.0), 1.0)
+
+    def _quantised_unit(self, x: float, value: str) -> float:
+        """A quantile whose quantised draw is `value`: the middle of the draws that round to it
+        (an end of them where they are one point, as min is when it lies halfway between two
+        multiples of the step); ValueError for a value hyperopt never gives."""
+        k = round(x / self.step) if math.isfinite(x) else 0
+        low = self.low if self.distribution == LOG_UNIFORM else self.lo
+        a, b = max(low, (k - 0.5) * self.step), min(self.hi, (k + 0.5) * self.step)
+        if abs(x - k * self.step) <= 1e-9 * max(1.0, abs(x)) and a <= b:
+            ends = (self._x_to_unit(a), self._x_to_unit(b))
+            for u in ((ends[0] + ends[1]) / 2, *ends):
+                u = min(max(u, 0.0), 1.0)
+                if self._hyperopt_q(self._unit_to_x(u)) == self._multiple(k):
+                    return u
+        kind = "qloguniform" if self.distribution == LOG_UNIFORM else "quniform"
+        raise ValueError(f"{self.name}={value} is not a value of hyperopt's {kind} over "
+                         f"[{low}, {self.hi}] with step {self.step}")
+
+    def _hyperopt_unit(self, x: float, value: str) -> float:
+        """The CDF coordinate of a value of the unclipped normal (any finite value; 0 for a
+        qlognormal's 0)."""
+        mu, sigma, log = self._normal_params()
+        if not math.isfinite(x) or (log and x < 0):
+            raise ValueError(f"{self.name}={value} is not a value of a {self.distribution}")
+        if sigma == 0:
+            return 0.5
+        if log and x == 0:
+            return 0.0
+        return float(ndtr(((math.log(x) if log else x) - mu) / sigma))
 
     # ---- Optuna representation ----------------------------------------------------------
 
@@ -285,14 +382,18 @@ class ParamCodec:
 class SearchSpace:
     """The experiment's parameters, in spec order, as codecs."""
 
-    def __init__(self, parameters: Sequence[Any]) -> None:
+    def __init__(self, parameters: Sequence[Any], *, unclipped_normal: bool = False,
+                 hyperopt_quantised: bool = False) -> None:
+        """`unclipped_normal`, `hyperopt_quantised`: sample normal/logNormal, and uniform/logUniform
+        with a step, as Katib's hyperopt service does (`hyperopt_options`)."""
         if not parameters:
             raise SuggestionError("the search space has no parameters")
         names = [p.name for p in parameters]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise SuggestionError(f"duplicated parameter name(s): {', '.join(duplicates)}")
-        self.codecs = [ParamCodec(p) for p in parameters]
+        self.codecs = [ParamCodec(p, unclipped_normal=unclipped_normal,
+                                  hyperopt_quantised=hyperopt_quantised) for p in parameters]
         self.by_name = {c.name: c for c in self.codecs}
         self.names = names
 
@@ -315,6 +416,13 @@ class SearchSpace:
 
     def from_unit(self, point: Sequence[float]) -> dict[str, str]:
         return {c.name: c.from_unit(u) for c, u in zip(self.codecs, point)}
+
+
+def hyperopt_options(algorithm: str) -> dict[str, bool]:
+    """The ParamCodec / SearchSpace flags `kubetune run` samples `algorithm` with (the table in
+    kubetune.experiment.distributions): both for random and tpe, none elsewhere."""
+    return {"unclipped_normal": dist_table.samples_unclipped_normal(algorithm),
+            "hyperopt_quantised": dist_table.samples_hyperopt_quantised(algorithm)}
 
 
 def check_distributions(parameters: Sequence[Any], algorithm: str, service: str | None = None, *,

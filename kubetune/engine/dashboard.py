@@ -14,7 +14,9 @@ The mapping, Katib -> Optuna:
 * intermediate values: the objective metric's reports, step = report index (0, 1, ...);
 * params: the assignment strings in the Optuna distribution of each parameter (the one the
   suggesters use, `suggest.space.ParamCodec`); parameters sampled on a CDF coordinate
-  (normal/logNormal) are shown as their real value instead;
+  (normal/logNormal, and under random/tpe hyperopt's quantised uniform/logUniform) are shown as
+  their real value instead, in a range that holds every value the suggesters give (random/tpe:
+  unclipped normals, multiples of the step that can lie past min and max);
 * user attrs: `katib_trial`, `katib_state`, `katib_reason`, `katib_message` (first line, when
   the trial did not succeed), and every metric's latest value under its own name.
 
@@ -42,7 +44,7 @@ from kubetune.results import TrialRow
 from .state import ExperimentState
 from .trialmetrics import py_float
 from kubetune.algorithms.base import SuggestionError, objective_direction
-from kubetune.algorithms.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec
+from kubetune.algorithms.space import LOG_NORMAL, LOG_UNIFORM, ParamCodec, hyperopt_options
 
 SYNC_SECONDS = 2.0
 METRIC_NAMES_ATTR = "study:metric_names"  # optuna.study.study._SYSTEM_ATTR_METRIC_NAMES
@@ -104,6 +106,8 @@ def display_distribution(codec: ParamCodec) -> BaseDistribution:
     """The Optuna distribution a parameter is shown in: the suggesters' own, except where they
     sample another coordinate (normal/logNormal on a CDF coordinate; int logUniform with a step
     as a float), which would show the user numbers they never set."""
+    if codec.mode == "unit" and (codec.unclipped_normal or codec.quantised):
+        return _hyperopt_display(codec)
     if codec.mode == "unit":
         log = codec.distribution == LOG_NORMAL
         if codec.type == "int":
@@ -113,6 +117,17 @@ def display_distribution(codec: ParamCodec) -> BaseDistribution:
     if codec.mode == "log_snap" and codec.type == "int" and codec.distribution == LOG_UNIFORM:
         return IntDistribution(codec.low, codec.hi, log=True)
     return codec.optuna_distribution
+
+
+def _hyperopt_display(codec: ParamCodec) -> BaseDistribution:
+    """From the least to the greatest value random/tpe can give (from_unit is monotone; an
+    unclipped normal's CDF coordinate is kept within about 8.2 sigma): a hyperopt normal or a
+    step quantised from 0 can lie past min and max, and a qlognormal can give 0."""
+    low, high = (float(codec.from_unit(u)) for u in (0.0, 1.0))
+    log = codec.distribution in (LOG_UNIFORM, LOG_NORMAL) and low > 0
+    if codec.type == "int":
+        return IntDistribution(int(low), int(high), log=log, step=1 if log else codec.step)
+    return FloatDistribution(low, high, log=log)  # no step: 15-digit values need not divide evenly
 
 
 def param_value(codec: ParamCodec, dist: BaseDistribution, text: str) -> Any:
@@ -138,13 +153,13 @@ class ParamMapper:
         except SpecError as e:
             _log.warning("dashboard: search space not readable (%s); parameters shown as trial attributes", e)
             parameters = []
+        options = hyperopt_options((spec.get("algorithm") or {}).get("algorithmName") or "")
         for p in parameters:
             try:
-                codec = ParamCodec(p)
+                codec = ParamCodec(p, **options)
+                self.codecs[p.name] = (codec, display_distribution(codec))
             except SuggestionError as e:
                 _log.warning("dashboard: parameter %s shown as a trial attribute: %s", p.name, e)
-                continue
-            self.codecs[p.name] = (codec, display_distribution(codec))
 
     def map(self, assignments: dict[str, str]) -> tuple[dict[str, Any], dict[str, BaseDistribution], dict[str, str]]:
         """(params, distributions, leftovers): values that fit no distribution become user attrs."""

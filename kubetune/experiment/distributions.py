@@ -37,11 +37,17 @@ The behaviour changed between Katib versions, so each entry is kept per version 
 
 Unchanged in every version: hyperopt (random, tpe; hyperopt/base_service.py) samples all four,
 normal/logNormal with mu = (min+max)/2, sigma = (max-min)/6, not clipped, and math.log(min)
-fails for min <= 0; hyperband and pbt (Katib's own code) never read the distribution.
+fails for min <= 0; with a step (always for an int: internal/search_space.py fills 1) uniform is
+hp.quniform and logUniform hp.qloguniform, round(x / step) * step (pyll/stochastic.py), then
+int() for an int; hyperband and pbt (Katib's own code) never read the distribution.
 
 `local_behaviour` is what `kubetune run` does, for the same comparison: it samples the declared
-distribution (the newest Katib's choice), truncates normals to [min, max], and refuses what the
-newest Katib rejects unless `kubetune.allow_normal: "true"`; its grid samples the step grid.
+distribution (the newest Katib's choice); normals as hyperopt does (unclipped, hp.qnormal's
+quantisation) for the algorithms Katib runs on hyperopt (`LOCAL_UNCLIPPED_NORMAL`: random, tpe),
+truncated to [min, max] elsewhere; for those, a step quantises as hyperopt's hp.quniform /
+hp.qloguniform (`LOCAL_HYPEROPT_QUANTISED`), elsewhere it is the grid min + k * step; it
+refuses what the newest Katib rejects unless `kubetune.allow_normal: "true"`; its grid samples
+the step grid.
 """
 from __future__ import annotations
 
@@ -128,8 +134,13 @@ _SKOPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (prior \"l
                        positive_min=True)
 _SKOPT_RAISES = Behaviour(STUCK, "", "raises on {dist} when it builds its optimizer on the "
                           "first suggestion call (ValueError: only UNIFORM and LOG_UNIFORM)")
-_HYPEROPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (math.log(min))",
-                          positive_min=True)
+_HYPEROPT_Q = ("; with a step (always for an int, 1 by default) {q}: round(x / step) * step, "
+               "half to even, multiples of the step that can lie outside [min, max], then int() "
+               "for an int")
+_HYPEROPT_UNIFORM = Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max]"
+                              + _HYPEROPT_Q.format(q="hp.quniform"))
+_HYPEROPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (math.log(min))"
+                          + _HYPEROPT_Q.format(q="hp.qloguniform"), positive_min=True)
 _HYPEROPT_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a normal with mu = (min + max) / 2, sigma = "
                              "(max - min) / 6 that is not clipped to [min, max]")
 _HYPEROPT_LOG_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a log-normal with mu, sigma taken on "
@@ -150,10 +161,8 @@ def _rows(**by_distribution: dict[Era, Behaviour]) -> dict[str, dict[Era, Behavi
     return by_distribution
 
 
-_HYPEROPT_ROWS = _rows(uniform=_same(Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max] "
-                                               "(quantised to the step)")),
-                       logUniform=_same(_HYPEROPT_LOG), normal=_same(_HYPEROPT_NORMAL),
-                       logNormal=_same(_HYPEROPT_LOG_NORMAL))
+_HYPEROPT_ROWS = _rows(uniform=_same(_HYPEROPT_UNIFORM), logUniform=_same(_HYPEROPT_LOG),
+                       normal=_same(_HYPEROPT_NORMAL), logNormal=_same(_HYPEROPT_LOG_NORMAL))
 _OPTUNA_NORMAL = {V0_19: _OPTUNA_DROPS, PR_2666: _OPTUNA_RAISES, PR_2689: _OPTUNA_RAISES}
 _OPTUNA_ROWS = _rows(uniform=_same(_UNIFORM), logUniform=_same(_OPTUNA_LOG),
                      normal=_OPTUNA_NORMAL, logNormal=_OPTUNA_NORMAL)
@@ -201,6 +210,12 @@ _LIST = Behaviour(IGNORED, S_LIST, "a value of the list")
 # kubetune run
 
 NO_LOCAL_ENGINE = frozenset({"pbt"})  # known to Katib, no local suggester
+# kubetune run samples normal/logNormal exactly as Katib's hyperopt service for these
+# (kubetune.algorithms.space, unclipped_normal=True): the same draws on a cluster and locally.
+LOCAL_UNCLIPPED_NORMAL = frozenset(a for a, s in ALGORITHM_SERVICE.items() if s is HYPEROPT)
+# ... and a step as hyperopt's hp.quniform / hp.qloguniform (kubetune.algorithms.space,
+# hyperopt_quantised=True) rather than the grid min + k * step.
+LOCAL_HYPEROPT_QUANTISED = LOCAL_UNCLIPPED_NORMAL
 # kubetune's grid samples the step grid whatever the distribution (grid.py does not call
 # check_distributions), so it neither follows nor refuses normal/logNormal.
 LOCAL_STEP_GRID = frozenset({"grid"})
@@ -215,6 +230,26 @@ _LOCAL_WORDS = {
                  "and sigma taken on ln(min)..ln(max)"),
 }
 _LOCAL_SAMPLE = {UNIFORM: S_UNIFORM, LOG_UNIFORM: S_LOG, NORMAL: S_TRUNCATED, LOG_NORMAL: S_TRUNCATED}
+_LOCAL_HYPEROPT = {  # LOCAL_UNCLIPPED_NORMAL / _HYPEROPT_QUANTISED: what _HYPEROPT_ROWS say
+    UNIFORM: _HYPEROPT_UNIFORM,
+    LOG_UNIFORM: Behaviour(FOLLOWS, S_LOG, "log-uniformly over [max(min, 1 for int or 1e-10 for "
+                           "double), max]" + _HYPEROPT_Q.format(q="hp.qloguniform")),
+    NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's normal, mu = (min + max) / 2, sigma = (max - "
+                      "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)"),
+    LOG_NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's log-normal, mu and sigma taken on "
+                          "ln(min)..ln(max), not clipped to [min, max] (with a step: round(x / "
+                          "step) * step)"),
+}
+
+
+def samples_unclipped_normal(algorithm: str) -> bool:
+    """kubetune run samples normal/logNormal for `algorithm` as Katib's hyperopt does."""
+    return algorithm in LOCAL_UNCLIPPED_NORMAL
+
+
+def samples_hyperopt_quantised(algorithm: str) -> bool:
+    """kubetune run quantises a step as Katib's hyperopt does (hp.quniform, hp.qloguniform)."""
+    return algorithm in LOCAL_HYPEROPT_QUANTISED
 
 
 def local_sampling(dist: str) -> str:
@@ -278,6 +313,9 @@ def local_behaviour(algorithm: str, ptype: str, dist: str, *,
                          f"kubetune.allow_normal: \"true\" is given, then samples {_LOCAL_WORDS[dist][0]}")
     if dist not in _LOCAL_WORDS:
         return None
+    hyperopt = LOCAL_UNCLIPPED_NORMAL if dist in (NORMAL, LOG_NORMAL) else LOCAL_HYPEROPT_QUANTISED
+    if algorithm in hyperopt and dist in _LOCAL_HYPEROPT:
+        return _LOCAL_HYPEROPT[dist]
     return Behaviour(FOLLOWS, _LOCAL_SAMPLE[dist], _LOCAL_WORDS[dist][1])
 
 

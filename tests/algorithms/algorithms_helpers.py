@@ -55,41 +55,57 @@ def numeric_only() -> list[Parameter]:
     return [p for p in every_kind() if p.type in ("int", "double")]
 
 
-def in_feasible_space(param: Parameter, value: str) -> bool:
-    """Is `value` a string Katib would accept for `param`: in bounds, on the step grid, listed."""
+def in_feasible_space(param: Parameter, value: str, hyperopt: bool = False) -> bool:
+    """Is `value` a string Katib would accept for `param`: in bounds, on the step grid, listed.
+    `hyperopt`: as Katib's hyperopt service draws (random, tpe): normal/logNormal any value (>= 0
+    for logNormal); with a step (which an int always has) every distribution is quantised as
+    round(x / step) * step, a multiple of the step counted from 0 (hp.qnormal, hp.quniform,
+    hp.qloguniform), and a quantised uniform/logUniform lies in [round(min / step) * step,
+    round(max / step) * step] (min raised to 1 for an int logUniform, 1e-10 for a double one)."""
     if param.type in ("categorical", "discrete"):
         return value in param.values
-    if param.type == "int":
-        try:
-            number = int(value)  # an int parameter's value must be an integer string
-        except ValueError:
-            return False
-        step = param.step or 1
-    else:
-        number = float(value)
-        if not math.isfinite(number) or repr(number) != value:
-            return False  # not Katib's shortest repr
-        step = param.step
+    number = _katib_number(param, value)
+    if number is None:
+        return False
+    step = param.step or 1 if param.type == "int" else param.step
     low = param.min
     if param.distribution == "logUniform":
         low = max(1 if param.type == "int" else 1e-10, param.min)
-    if not low <= number <= param.max:
+    origin, high, slack = param.min, param.max, 0.0
+    if hyperopt and step is not None:  # round(0.35 / 0.05) * 0.05 is 0.35000000000000003
+        origin, low, high, slack = 0.0, round(low / step) * step, round(high / step) * step, 1e-9
+    if hyperopt and param.distribution in ("normal", "logNormal"):
+        if param.distribution == "logNormal" and number < 0:
+            return False
+    elif not low - slack <= number <= high + slack:
         return False
     if step is None:
         return True
-    k = (number - param.min) / step
+    k = (number - origin) / step
     return abs(k - round(k)) < 1e-9
 
 
-def assert_in_domain(parameters: Sequence[Parameter], items: Sequence[Suggestion | TrialView]
-                     ) -> None:
-    """Every assignment of every suggestion/trial names each parameter once, inside its domain."""
+def _katib_number(param: Parameter, value: str) -> float | None:
+    """An int parameter's value must be an integer string, a double's Katib's shortest repr."""
+    if param.type == "int":
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    number = float(value)
+    return number if math.isfinite(number) and repr(number) == value else None
+
+
+def assert_in_domain(parameters: Sequence[Parameter], items: Sequence[Suggestion | TrialView],
+                     hyperopt: bool = False) -> None:
+    """Every assignment of every suggestion/trial names each parameter once, inside its domain
+    (`hyperopt`: see in_feasible_space)."""
     for item in items:
         assert set(item.assignments) == {p.name for p in parameters}
         for p in parameters:
             value = item.assignments[p.name]
             assert isinstance(value, str)
-            assert in_feasible_space(p, value), f"{p.name}={value!r} outside {p}"
+            assert in_feasible_space(p, value, hyperopt), f"{p.name}={value!r} outside {p}"
 
 
 def view(name: str, assignments: dict[str, str], state: str = "Succeeded",

@@ -62,8 +62,7 @@ def test_skopt_min_not_positive_and_ignored_distribution(make_doc):
     ("multivariate-tpe.yaml", "logNormal", "raises on logNormal"),
     ("grid.yaml", "logUniform", "grid ignores"),
     ("cmaes.yaml", "normal", "cmaes ignores"),
-    ("tpe.yaml", "normal", "not clipped"),
-])
+])  # random/tpe sample normals as their Katib service does: test_algorithms_hyperopt_normal.py
 def test_distribution_support_per_algorithm(make_doc, fixture, distribution, text):
     doc = make_doc(fixture)
     doc["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = distribution

@@ -39,7 +39,9 @@ def compare(algorithm: str, settings: dict[str, str], n_trials: int, batch: int,
 
 @pytest.mark.parametrize("objective_type", ["minimize", "maximize"])
 def test_tpe_beats_random(objective_type):
-    model, blind = compare("tpe", {}, n_trials=40, batch=2, objective_type=objective_type)
+    # eight seeds: tpe's best after 40 trials varies a lot from seed to seed (0.1 to 2.3 here)
+    model, blind = compare("tpe", {}, n_trials=40, batch=2, seeds=range(8),
+                           objective_type=objective_type)
     assert model < blind * 0.6, (model, blind)
 
 

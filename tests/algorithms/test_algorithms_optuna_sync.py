@@ -11,7 +11,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from kubetune.algorithms import make_suggester
-from kubetune.algorithms.space import SearchSpace
+from kubetune.algorithms.space import SearchSpace, hyperopt_options
 from algorithms_helpers import p_cat, p_double, p_int, view
 
 PARAMS = [p_double("x", 0.0, 1.0), p_int("n", 1, 10), p_cat("c", "a", "b")]
@@ -65,8 +65,9 @@ def test_a_resumed_suggester_adopts_every_trial_of_the_list():
                                              TrialState.PRUNED, TrialState.RUNNING,
                                              TrialState.RUNNING, TrialState.FAIL]
     assert frozen[0].value == 0.2 and frozen[2].value == 0.4
+    space = SearchSpace(PARAMS, **hyperopt_options("tpe"))  # tpe's own coordinates
     for trial, frozen_trial in zip(trials, frozen):
-        assert SearchSpace(PARAMS).from_optuna(frozen_trial.params) == trial.assignments
+        assert space.from_optuna(frozen_trial.params) == trial.assignments
     # adopted running trials are told when they finish; the two new ones were never created
     trials[3] = view("t3", asked[3].assignments, "Succeeded", 0.05)
     second.suggest(0, trials)

@@ -107,7 +107,12 @@ def test_kubetune_run_refuses_exactly_what_the_newest_katib_rejects(algorithm, p
 def test_same_everywhere():
     assert t.same_everywhere("bayesianoptimization", "double", "logUniform")  # v0.19.0 log-uniform too
     assert not t.same_everywhere("bayesianoptimization", "double", "uniform")
-    assert not t.same_everywhere("tpe", "double", "normal")  # hyperopt does not clip, kubetune does
+    # random/tpe: kubetune run samples hyperopt's unclipped normal, as every Katib version does
+    assert t.same_everywhere("tpe", "double", "normal") and t.same_everywhere("random", "int", "logNormal")
+    assert t.local_behaviour("tpe", "double", "normal").sample == t.S_NORMAL
+    assert t.samples_unclipped_normal("random") and not t.samples_unclipped_normal("hyperband")
+    assert not t.same_everywhere("hyperband", "double", "normal")  # Katib: uniform; kubetune: truncated
+    assert t.local_behaviour("cmaes", "double", "normal", allow_normal=True).sample == t.S_TRUNCATED
     assert t.same_everywhere("cmaes", "double", "uniform")
     assert not t.same_everywhere("hyperband", "int", "logUniform")
     assert t.same_everywhere("grid", "int", "uniform")
@@ -119,3 +124,18 @@ def test_list_parameters_ignore_the_distribution_everywhere():
         b = t.katib_behaviour(algorithm, "categorical", "logUniform")
         assert (b.outcome, b.sample) == (t.IGNORED, t.S_LIST)
     assert t.katib_behaviour("fixed-product", "categorical", "uniform") is None
+
+
+def test_random_and_tpe_quantise_steps_as_hyperopt_locally_and_on_katib():
+    """Katib's hyperopt: a step (always for an int) is hp.quniform / hp.qloguniform; kubetune run
+    says the same for random/tpe, and the grid min + k * step for the others."""
+    for algorithm in ("random", "tpe"):
+        assert t.samples_hyperopt_quantised(algorithm)
+        for dist, q in (("uniform", "hp.quniform"), ("logUniform", "hp.qloguniform")):
+            local, katib = t.local_behaviour(algorithm, "int", dist), t.katib_behaviour(algorithm, "int", dist)
+            assert q in local.detail and q in katib.detail and "round(x / step) * step" in local.detail
+            assert t.same_everywhere(algorithm, "int", dist)
+    for algorithm in ("multivariate-tpe", "cmaes", "hyperband", "grid"):
+        assert not t.samples_hyperopt_quantised(algorithm)
+        assert "quniform" not in t.local_behaviour(algorithm, "int", "uniform").detail
+    assert "snapped to the step grid" in t.local_behaviour("multivariate-tpe", "double", "logUniform").detail

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from kubeflow_katib_api.models import V1beta1Experiment
 
 from kubetune.algorithms import check
 from kubetune.experiment import Parameter, load_experiment
+from kubetune.experiment.katib_models import V1beta1Experiment
 from experiment_helpers import ALGORITHM_FIXTURES, DATA
 
 LOCAL_ONLY_WARNING = {"enas", "darts"}

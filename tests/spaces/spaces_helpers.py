@@ -22,8 +22,10 @@ def p_double(name: str, lo: float, hi: float, step: float | None = None, dist: s
     return Parameter(name, "double", lo, hi, step, distribution=dist)
 
 
-def in_domain(param: Parameter, value: str) -> bool:
-    """Is `value` a value Katib would accept for `param` (listed, in bounds, on the step grid)."""
+def in_domain(param: Parameter, value: str, hyperopt: bool = False) -> bool:
+    """Is `value` a value Katib would accept for `param` (listed, in bounds, on the step grid).
+    `hyperopt` (random, tpe): a step quantises as Katib's hyperopt does, round(x / step) * step,
+    a multiple of the step from 0 between round(low / step) * step and round(max / step) * step."""
     if param.type in ("categorical", "discrete"):
         return value in param.values
     try:
@@ -35,12 +37,15 @@ def in_domain(param: Parameter, value: str) -> bool:
     low = param.min
     if param.distribution == "logUniform":
         low = max(1 if param.type == "int" else 1e-10, param.min)
-    if not low <= number <= param.max:
-        return False
     step = param.step if param.type == "double" else (param.step or 1)
+    origin, high, slack = param.min, param.max, 0.0
+    if hyperopt and step is not None:
+        origin, low, high, slack = 0.0, round(low / step) * step, round(high / step) * step, 1e-9
+    if not low - slack <= number <= high + slack:
+        return False
     if step is None:
         return True
-    k = (number - param.min) / step
+    k = (number - origin) / step
     return abs(k - round(k)) < 1e-9
 
 

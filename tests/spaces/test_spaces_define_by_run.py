@@ -104,11 +104,12 @@ def neutral_of(param: Parameter, conditions: dict) -> str:
 
 def check(views, exp, conditions) -> None:
     by_name = {p.name: p for p in exp.parameters}
+    hyperopt = exp.algorithm.name in ("random", "tpe")  # Katib's hp.quniform: steps from 0
     for view in views:
         assert set(view.assignments) == set(by_name)
         for name, value in view.assignments.items():
             if active(name, view.assignments, conditions):
-                assert in_domain(by_name[name], value), (name, value, by_name[name])
+                assert in_domain(by_name[name], value, hyperopt), (name, value, by_name[name])
             else:
                 assert value == neutral_of(by_name[name], conditions), (name, value)
 
