@@ -17,7 +17,7 @@ from kubetune.algorithms._checks import (
     parses,
     unknown_setting,
 )
-from kubetune.algorithms.registry import FORWARDS, REJECTS, Algorithm
+from kubetune.algorithms.registry import FORWARDS, REJECTS, Algorithm, cluster_only
 from kubetune.experiment.access import as_list, as_str, dig
 from kubetune.experiment.errors import Problem, did_you_mean, error, show, warning
 from kubetune.experiment.template import is_meta_reference
@@ -147,8 +147,7 @@ def lint_nas(exp: Experiment) -> list[Problem]:
     """Cluster only; and without spec.parameters, the trialParameters must reference exactly
     what the service assigns, or trial generation fails."""
     algorithm = as_str(dig(exp.spec, "algorithm", "algorithmName"))
-    problems = [warning("spec.algorithm.algorithmName", f"{algorithm} runs on a Katib cluster only; "
-                        "kubetune's local engine has no port of it", "run it with kubetune submit")]
+    problems = [warning("spec.algorithm.algorithmName", cluster_only(algorithm) or "")]
     if as_list(exp.spec.get("parameters")):
         return problems  # the generic lint checks that every parameter is referenced
     expected = NAS_ASSIGNMENTS[algorithm]

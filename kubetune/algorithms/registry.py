@@ -116,6 +116,16 @@ def promotes_configurations(name: str) -> bool:
     return algorithm is not None and algorithm.promotes
 
 
+def cluster_only(name: str) -> str | None:
+    """Why `kubetune run` cannot run a registered algorithm that only a Katib cluster runs (pbt,
+    enas, darts); None when it can, or when the name is not registered."""
+    algorithm = _ALGORITHMS.get(name)
+    if algorithm is None or algorithm.factory is not None:
+        return None
+    return (f"{name} runs on a Katib cluster only; kubetune's local engine has no port of it "
+            "(run it with kubetune submit)")
+
+
 def known_algorithms() -> list[str]:
     """Every registered name, including those only a Katib cluster runs."""
     return sorted(_ALGORITHMS)
@@ -175,6 +185,8 @@ def _request(algorithm_name: str, settings: Mapping[str, str] | None, parameters
              max_trial_count: int | None = None,
              parallel_trial_count: int | None = None) -> tuple[Factory, AlgorithmRequest]:
     algorithm = _ALGORITHMS.get(algorithm_name)
+    if (why := cluster_only(algorithm_name)) is not None:
+        raise SuggestionError(why)
     if algorithm is None or algorithm.factory is None:
         raise SuggestionError(
             f"unknown algorithm {algorithm_name!r}; available: {', '.join(registered_algorithms())}"

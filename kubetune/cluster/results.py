@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kubetune.results import TrialRow, objective_value
+from kubetune.results import TrialRow, objective_result
 
 from .names import EXPERIMENT_LABEL
 
@@ -107,10 +107,16 @@ def trial_row(trial: dict, seq: int, view: ExperimentView) -> TrialRow:
         reason=(decided_by or {}).get("reason", "") or "",
         message=(decided_by or {}).get("message", "") or "",
         exit_code=None,  # a Trial records its job's conditions, not the container's exit code
-        objective=objective_value(obs, view.metric_names[0], view.objective_strategy) if obs else None,
+        **objective_fields(obs, view),
         observation=obs,
         attempts=1 if status.get("startTime") else 0,
     )
+
+
+def objective_fields(obs: dict, view: ExperimentView) -> dict:
+    """TrialRow's objective (a number) or objective_text (a text value such as a DARTS genotype)."""
+    value = objective_result(obs, view.metric_names[0], view.objective_strategy) if obs else None
+    return {"objective": value} if not isinstance(value, str) else {"objective": None, "objective_text": value}
 
 
 def trial_rows(trials: list[dict], view: ExperimentView) -> list[TrialRow]:
@@ -167,5 +173,4 @@ def best_row(experiment: dict, rows: list[TrialRow]) -> TrialRow | None:
            for m in best["observation"]["metrics"] if isinstance(m, dict) and m.get("name")}
     return TrialRow(seq=0, name=name, assignments={a["name"]: a["value"] for a in best["parameterAssignments"]},
                     labels={}, state="Unknown", created=0.0, message="the Trial object no longer exists",
-                    objective=objective_value(obs, view.metric_names[0], view.objective_strategy) if obs else None,
-                    observation=obs)
+                    **objective_fields(obs, view), observation=obs)

@@ -2,6 +2,8 @@
 message naming what is missing and the fix, and no trial run (no budget used)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cli_output_helpers import experiment, kubetune, write_experiment
@@ -66,3 +68,13 @@ def test_a_missing_writable_mount_is_created_and_said(tmp_path):
     assert r.returncode == 0, r.stderr
     assert out.is_dir()
     assert f"created {out} for the writable volumeMount models at /models" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("fixture", ["darts.yaml", "enas.yaml", "pbt.yaml"])
+def test_a_cluster_only_algorithm_is_refused_naming_kubetune_submit(tmp_path, fixture):
+    source = Path(__file__).parents[1] / "experiment" / "data" / fixture
+    r = kubetune("run", str(source), "--workdir", str(tmp_path / "runs"))
+    assert r.returncode == 2, r.stderr
+    assert "not run: spec.algorithm.algorithmName:" in r.stderr and "runs on a Katib cluster only" in r.stderr
+    assert "kubetune submit" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "runs").exists()  # nothing started, no state written

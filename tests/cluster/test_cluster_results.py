@@ -176,3 +176,18 @@ def test_trials_are_read_across_list_pages(fake, kubeconfig, kt):
     assert [t["name"] for t in json.loads(r.out)] == [f"tiny-{i}" for i in (4, 3, 2, 1, 0)]
     pages = [s for s in fake.requests if s.path.endswith("/trials")]
     assert len(pages) == 3 and pages[1].query["continue"] == ["2"]
+
+
+def test_a_text_objective_reads_as_text_as_in_local_runs():
+    """A DARTS-style trial reports its objective as text: Katib keeps min/max 'unavailable' and the
+    text as latest; the row carries it as objective_text, as the local engine's rows do."""
+    from kubetune.cluster.results import ExperimentView, trial_rows
+
+    view = ExperimentView.of(katib_defaulted(experiment_doc()))
+    genotype = trial("tiny", "tiny-ggg", "0.5", "Succeeded", "0.1", "0.2")
+    genotype["status"]["observation"]["metrics"][0] = {"name": "accuracy", "min": "unavailable",
+                                                       "max": "unavailable", "latest": "Genotype(normal=[])"}
+    number = trial("tiny", "tiny-nnn", "0.4", "Succeeded", "0.75", "0.2", created="2026-11-22T10:00:02Z")
+    text_row, number_row = trial_rows([genotype, number], view)
+    assert (text_row.objective, text_row.objective_text) == (None, "Genotype(normal=[])")
+    assert (number_row.objective, number_row.objective_text) == (0.75, None)
