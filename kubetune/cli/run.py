@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from kubetune.algorithms import cluster_only
-
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError, add_local_run_options, add_output_format, \
     add_quiet
 from .conditional import inactive_rule
@@ -33,6 +31,8 @@ def cmd_run(args) -> int:
     blocking, _ = report_check(args.file, exp, args.strict)
     if blocking:
         raise UserError(f"{args.file}: not run ({blocking} problem(s) above)")
+    from kubetune.algorithms import cluster_only  # here: building the parser loads no algorithm code
+
     if exp.algorithm is not None and (why := cluster_only(exp.algorithm.name)) is not None:
         raise UserError(f"{args.file}: not run: spec.algorithm.algorithmName: {why}")
     from kubetune.engine import EngineError, LocalEngine, LocalOverrides, TemplateError  # the samplers load here

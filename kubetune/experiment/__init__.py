@@ -8,6 +8,7 @@ algorithms' own settings checks and the algorithm-aware lint are kubetune.algori
 (`kubetune.algorithms.check(exp) -> (errors, warnings)`, what `kubetune validate` prints).
 
 load.py          YAML -> decode.py (Katib's types) -> defaults.py -> validate.py -> types.Experiment
+katib_models.py  Katib's generated models, imported one module at a time (not the 325-model package)
 validate.py      the webhook rules (katib-semantics 2.1); katib_config.py: the algorithm names it knows
 lint.py          traps Katib accepts that need no algorithm knowledge
 space.py         parameters and their feasible spaces; distributions.py: what each Katib

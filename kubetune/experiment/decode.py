@@ -384,7 +384,7 @@ KIND = "Experiment"
 
 def decode_experiment(doc: dict) -> tuple[dict, list[Problem]]:
     """Check a whole Experiment document (apiVersion, kind, metadata, spec)."""
-    from kubeflow_katib_api.models import IoK8sApimachineryPkgApisMetaV1ObjectMeta, V1beta1ExperimentSpec
+    from .katib_models import IoK8sApimachineryPkgApisMetaV1ObjectMeta, V1beta1ExperimentSpec
 
     problems: list[Problem] = []
     out: dict = {}

@@ -51,7 +51,9 @@ the step grid.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 UNIFORM, LOG_UNIFORM, NORMAL, LOG_NORMAL = "uniform", "logUniform", "normal", "logNormal"
 DISTRIBUTIONS = (UNIFORM, LOG_UNIFORM, NORMAL, LOG_NORMAL)
@@ -92,6 +94,7 @@ class Behaviour:
     sample: str  # S_* key of what is drawn; "" when nothing is
     detail: str  # how it samples, or why it fails, in words
     positive_min: bool = False  # Katib fails at suggestion time unless min > 0
+    step_multiples: bool = False  # a step draws round(x / step) * step: multiples from 0 (hyperopt)
 
 
 @dataclass(frozen=True)
@@ -138,14 +141,15 @@ _HYPEROPT_Q = ("; with a step (always for an int, 1 by default) {q}: round(x / s
                "half to even, multiples of the step that can lie outside [min, max], then int() "
                "for an int")
 _HYPEROPT_UNIFORM = Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max]"
-                              + _HYPEROPT_Q.format(q="hp.quniform"))
+                              + _HYPEROPT_Q.format(q="hp.quniform"), step_multiples=True)
 _HYPEROPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (math.log(min))"
-                          + _HYPEROPT_Q.format(q="hp.qloguniform"), positive_min=True)
+                          + _HYPEROPT_Q.format(q="hp.qloguniform"), positive_min=True,
+                          step_multiples=True)
 _HYPEROPT_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a normal with mu = (min + max) / 2, sigma = "
-                             "(max - min) / 6 that is not clipped to [min, max]")
+                             "(max - min) / 6 that is not clipped to [min, max]", step_multiples=True)
 _HYPEROPT_LOG_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a log-normal with mu, sigma taken on "
                                  "ln(min)..ln(max) that is not clipped to [min, max]",
-                                 positive_min=True)
+                                 positive_min=True, step_multiples=True)
 _HYPERBAND_UNIFORM = Behaviour(IGNORED, S_UNIFORM, "uniformly over [min, max], ignoring the step")
 _PBT_GRID = Behaviour(IGNORED, S_GRID, "uniformly from the step grid")
 
@@ -233,12 +237,14 @@ _LOCAL_SAMPLE = {UNIFORM: S_UNIFORM, LOG_UNIFORM: S_LOG, NORMAL: S_TRUNCATED, LO
 _LOCAL_HYPEROPT = {  # LOCAL_UNCLIPPED_NORMAL / _HYPEROPT_QUANTISED: what _HYPEROPT_ROWS say
     UNIFORM: _HYPEROPT_UNIFORM,
     LOG_UNIFORM: Behaviour(FOLLOWS, S_LOG, "log-uniformly over [max(min, 1 for int or 1e-10 for "
-                           "double), max]" + _HYPEROPT_Q.format(q="hp.qloguniform")),
+                           "double), max]" + _HYPEROPT_Q.format(q="hp.qloguniform"),
+                           step_multiples=True),
     NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's normal, mu = (min + max) / 2, sigma = (max - "
-                      "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)"),
+                      "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)",
+                      step_multiples=True),
     LOG_NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's log-normal, mu and sigma taken on "
                           "ln(min)..ln(max), not clipped to [min, max] (with a step: round(x / "
-                          "step) * step)"),
+                          "step) * step)", step_multiples=True),
 }
 
 
@@ -334,6 +340,87 @@ def same_everywhere(algorithm: str, ptype: str, dist: str) -> bool:
         return False
     return all(is_benign(b, dist) and (local is None or b.sample == local.sample)
                for _, b in history)
+
+
+def draws_step_multiples(algorithm: str, ptype: str, dist: str) -> bool:
+    """Does a step mean round(x / step) * step (multiples of the step counted from 0, hyperopt's
+    hp.quniform...) rather than min + k * step, on some Katib version or in kubetune run?"""
+    local = local_behaviour(algorithm, ptype, dist)
+    return (local is not None and local.step_multiples) or any(
+        b.step_multiples for _, b in katib_history(algorithm, ptype, dist))
+
+
+# ---------------------------------------------------------------------------------------------
+# the values a step gives: the grid min + k * step, or hyperopt's multiples of the step from 0.
+# Computed in decimal on the values' shortest text (Katib's float text), so that min 0.3 with
+# step 0.1 is a multiple and 0.05 is not.
+
+
+@dataclass(frozen=True)
+class StepValues:
+    """The values `first + k * step`, k = 0..count-1, exactly (Decimal)."""
+
+    first: Decimal
+    step: Decimal
+    count: int
+
+    def value(self, k: int) -> Decimal:
+        return self.first + k * self.step
+
+    def values(self) -> list[Decimal]:
+        return [self.value(k) for k in range(self.count)]
+
+    def contains(self, number: float | int | Decimal) -> bool:
+        k = (_decimal(number) - self.first) / self.step
+        return k == k.to_integral_value() and 0 <= k < self.count
+
+
+def _decimal(number: float | int | Decimal) -> Decimal:
+    if isinstance(number, Decimal):
+        return number
+    return Decimal(str(number)) if isinstance(number, int) else Decimal(repr(float(number)))
+
+
+def step_grid(low: float | int, high: float | int, step: float | int) -> StepValues:
+    """low + k * step up to high (Katib's grid and optuna services, Optuna's own step)."""
+    lo, hi, q = _decimal(low), _decimal(high), _decimal(step)
+    return StepValues(lo, q, max(0, int((hi - lo) // q) + 1))
+
+
+def step_multiples(low: float | int, high: float | int, step: float | int) -> StepValues:
+    """What round(x / step) * step gives for x drawn over [low, high] (hyperopt's quniform and
+    qloguniform): the multiples k * step whose rounding interval overlaps (low, high), so a
+    value drawn only from exactly min or max (one point) is left out."""
+    lo, hi, q = _decimal(low), _decimal(high), _decimal(step)
+    half = Decimal("0.5")
+    first = math.floor(lo / q - half) + 1
+    last = math.ceil(hi / q + half) - 1
+    if lo == hi:
+        first = last = int((lo / q).to_integral_value())  # one point: its own rounding
+    return StepValues(first * q, q, max(0, last - first + 1))
+
+
+def step_changes_values(algorithm: str, ptype: str, dist: str, low: float | int, high: float | int,
+                        step: float | int | None) -> tuple[StepValues, StepValues] | None:
+    """(the values drawn, the grid min + k * step meant) when `algorithm` draws other values
+    than the grid for this step; None when they are the same (or there is no step)."""
+    if step in (None, 0) or low is None or high is None or not draws_step_multiples(algorithm, ptype, dist):
+        return None
+    try:
+        drawn, grid = step_multiples(low, high, step), step_grid(low, high, step)
+    except (InvalidOperation, ValueError, OverflowError):
+        return None
+    return None if (drawn.first, drawn.count) == (grid.first, grid.count) else (drawn, grid)
+
+
+def show_values(values: StepValues, ptype: str, most: int = 6) -> str:
+    """'1, 3, 5' or '1, 3, 5, ..., 99' (a few of them, as written in an assignment)."""
+    def text(k: int) -> str:
+        v = values.value(k)
+        return str(int(v)) if ptype == "int" else repr(float(v))
+    if values.count <= most:
+        return ", ".join(text(k) for k in range(values.count))
+    return ", ".join(text(k) for k in range(most - 2)) + f", ..., {text(values.count - 1)}"
 
 
 def era_span(eras: tuple[Era, ...]) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from kubeflow_katib_api.models import (
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
+
+from .katib_models import (
     IoK8sApimachineryPkgApisMetaV1LabelSelector,
     IoK8sApimachineryPkgApisMetaV1ObjectMeta,
     IoK8sApiCoreV1PodTemplateSpec,
 )
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 
 class PodFailurePolicyOnExitCodes(BaseModel):

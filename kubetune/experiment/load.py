@@ -136,7 +136,7 @@ def experiment_from_dict(d: dict, source: str = "<dict>", *, service_checks: Ser
 
 
 def _build_model(document: dict, source: str, warnings: list[Problem]) -> Any:
-    from kubeflow_katib_api.models import V1beta1Experiment
+    from .katib_models import V1beta1Experiment
 
     try:
         return V1beta1Experiment.from_dict(document)
