@@ -133,7 +133,25 @@ def _distributions(spec: dict, algorithm: str) -> list[Problem]:
         if dist not in dist_table.DISTRIBUTIONS or algorithm not in dist_table.KATIB_TABLE:
             continue  # `unknown` is warned about by kubetune.experiment.lint
         problems += _distribution_problems(path, algorithm, p, dist, allow_normal)
+        problems += _step_problems(path, algorithm, p, dist)
     return problems
+
+
+def _step_problems(path: str, algorithm: str, p: Parameter, dist: str) -> list[Problem]:
+    """A step under an algorithm that draws round(x / step) * step (hyperopt: random, tpe) gives
+    multiples of the step from 0, not the min + k * step the user likely meant."""
+    changed = dist_table.step_changes_values(algorithm, p.type, dist, p.min, p.max, p.step)
+    if changed is None:
+        return []
+    drawn, grid = changed
+    step = p.format_value(p.step)
+    message = (f"{algorithm} draws {dist_table.show_values(drawn, p.type)} (multiples of {step} "
+               f"from 0: Katib's hyperopt service, and kubetune run alike, round the draw to a multiple "
+               f"of the step), not {dist_table.show_values(grid, p.type)} (min + k * step)")
+    intended = (f"list the values meant: parameterType discrete, feasibleSpace.list "
+                f"[{dist_table.show_values(grid, p.type, most=grid.count)}]" if grid.count <= 20
+                else "list the values meant as a discrete parameter")
+    return [warning(f"{path}.step", message, f"{intended}; or make min and max multiples of {step}")]
 
 
 def _katib_does(algorithm: str, dist: str, b: dist_table.Behaviour) -> str:

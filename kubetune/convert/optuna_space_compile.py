@@ -43,7 +43,8 @@ def compile_space(doc: dict, source: str = "<space>") -> dict:
     algorithm = _algorithm(problems, doc.get("algorithm", "tpe"))
     counts = {key: _count(problems, key, doc.get(key)) for key in ("trials", "parallel", "maxFailed")}
     container, volumes, deadline, primary = _container(problems, doc.get("trial"))
-    parameters, trial_parameters, args, conditions = compile_parameters(problems, doc.get("parameters"))
+    parameters, trial_parameters, args, conditions = compile_parameters(problems, doc.get("parameters"),
+                                                                        algorithm["algorithmName"])
     problems.raise_if_any()
 
     container["args"] = list(container.get("args", [])) + args

@@ -10,14 +10,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from kubetune.experiment import distributions as dist_table
 from kubetune.experiment.katib_text import katib_string
 
 from .errors import Problems, join, show
+from .nni_encode import MAX_LIST
 from .optuna_space_format import FIXED_KEYS, NAME_RE, PARAMETER_KEYS, PARAMETER_TYPES, check_keys
 
 
-def compile_parameters(problems: Problems, node: Any) -> tuple[list[dict], list[dict], list[str], dict[str, dict]]:
-    """(Katib parameters, trialParameters, extra args, conditions annotation entries)."""
+def compile_parameters(problems: Problems, node: Any, algorithm: str = "tpe"
+                       ) -> tuple[list[dict], list[dict], list[str], dict[str, dict]]:
+    """(Katib parameters, trialParameters, extra args, conditions annotation entries). `algorithm`
+    decides how a step is written (`_keep_step_meaning`)."""
     if not isinstance(node, dict) or not node:
         problems.add("parameters", "required: a mapping name -> {type: categorical|float|int, ...} or a fixed value")
         return [], [], [], {}
@@ -43,11 +47,13 @@ def compile_parameters(problems: Problems, node: Any) -> tuple[list[dict], list[
         katib = _categorical(problems, path, spec) if kind == "categorical" else _numeric(problems, path, spec, kind)
         if katib is None:
             continue
+        note = _keep_step_meaning(katib, algorithm)
         types[name] = kind
         parameters.append({"name": name, **katib})
         tp: dict[str, Any] = {"name": name, "reference": name}
-        if spec.get("description"):
-            tp["description"] = str(spec["description"])
+        description = "; ".join(str(d) for d in (spec.get("description"), note) if d)
+        if description:
+            tp["description"] = description
         trial_parameters.append(tp)
         flag = _flag(problems, path, name, spec.get("flag", f"--{name}"))
         if flag is not None:
@@ -149,6 +155,30 @@ def _numeric(problems: Problems, path: str, spec: dict, kind: str) -> dict | Non
     if log:
         space["distribution"] = "logUniform"
     return {"parameterType": "int" if kind == "int" else "double", "feasibleSpace": space}
+
+
+def _keep_step_meaning(katib: dict, algorithm: str) -> str:
+    """Optuna's step means low + k * step. Where `algorithm` draws other values for the step
+    (random, tpe: Katib's hyperopt rounds to multiples of the step from 0), rewrite the parameter
+    in place as a discrete list of Optuna's values, as kubetune.convert.nni_encode does for NNI's
+    q-types; returns the note saying so ("" when nothing changed)."""
+    space, ptype = katib["feasibleSpace"], katib["parameterType"]
+    if "step" not in space:
+        return ""
+    changed = dist_table.step_changes_values(algorithm, ptype, space.get("distribution", "uniform"),
+                                             float(space["min"]), float(space["max"]), float(space["step"]))
+    if changed is None:
+        return ""
+    drawn, grid = changed
+    was = (f"Optuna's {space['min']}..{space['max']} step {space['step']} "
+           f"({dist_table.show_values(grid, ptype)})")
+    hyperopt = (f"{algorithm} (Katib's hyperopt) would draw multiples of {space['step']} "
+                f"({dist_table.show_values(drawn, ptype)})")
+    if grid.count > MAX_LIST:
+        return f"{was} kept as a step although {hyperopt}: too many values to list"
+    values = [katib_string(int(v) if ptype == "int" else float(v)) for v in grid.values()]
+    katib["parameterType"], katib["feasibleSpace"] = "discrete", {"list": values}
+    return f"{was} written as a discrete list: {hyperopt}"
 
 
 def _number(value: Any) -> float | None:

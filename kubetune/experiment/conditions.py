@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from . import distributions as dist_table
 from .errors import Problem, did_you_mean, error, kind_of, show
 from .space import Parameter
 
@@ -78,6 +79,40 @@ class ConditionalSpace:
     def neutralise(self, assignments: Mapping[str, str]) -> dict[str, str]:
         """The assignments with every inactive parameter set to its neutral value."""
         return {n: (v if self.is_active(n, assignments) else self.neutral(n)) for n, v in assignments.items()}
+
+
+def never_drawn(space: ConditionalSpace, algorithm: str, path: str = ANNOTATION_PATH) -> list[Problem]:
+    """Errors for `when` values of an int parent that `algorithm` never draws, so that the child
+    can never be active: random and tpe (Katib's hyperopt, and kubetune run alike) round to
+    multiples of the step from 0 (int [1, 5] step 2 draws 2 and 4), the others draw the grid
+    min + k * step. `algorithm` "" (NSGA-II for objectives): the grid. `path`: where the
+    annotation was written (its setting form, kubetune.experiment.extension_form)."""
+    problems = []
+    for child, condition in space.conditions.items():
+        for parent, allowed in condition.when:
+            param = space.by_name[parent]
+            if param.type != "int":
+                continue
+            drawn, how = _int_draws(param, algorithm)
+            for value in sorted(v for v in allowed if not drawn.contains(int(v))):
+                problems.append(error(f"{path}.{child}.when.{parent}", f"{value} is never drawn for {parent} "
+                                      f"({how}: {dist_table.show_values(drawn, 'int')}), so {child} is "
+                                      "never active with it",
+                                      f"list values {parent} takes, or make {parent} a discrete parameter "
+                                      "listing the values meant"))
+    return problems
+
+
+def _int_draws(param: Parameter, algorithm: str) -> tuple[dist_table.StepValues, str]:
+    """The values an int parameter takes under `algorithm` (in kubetune run and on Katib), and how."""
+    step = int(param.step) if param.step else 1
+    dist = param.distribution or dist_table.UNIFORM
+    multiples = dist_table.draws_step_multiples(algorithm, "int", dist) or (
+        dist in (dist_table.NORMAL, dist_table.LOG_NORMAL) and dist_table.samples_unclipped_normal(algorithm))
+    if multiples:
+        return (dist_table.step_multiples(param.min, param.max, step),
+                f"{algorithm} draws multiples of {step} from 0")
+    return dist_table.step_grid(param.min, param.max, step), f"the values are min + k * {step}"
 
 
 def canonical_value(param: Parameter, value: Any) -> str | None:

@@ -94,7 +94,9 @@ class Behaviour:
     sample: str  # S_* key of what is drawn; "" when nothing is
     detail: str  # how it samples, or why it fails, in words
     positive_min: bool = False  # Katib fails at suggestion time unless min > 0
-    step_multiples: bool = False  # a step draws round(x / step) * step: multiples from 0 (hyperopt)
+    # a step draws round(x / step) * step of a (log-)uniform draw over [min, max]: multiples of the
+    # step from 0, not min + k * step (hyperopt's quniform; a normal's min/max only set mu, sigma)
+    step_multiples: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,10 @@ _HYPEROPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (math.l
                           + _HYPEROPT_Q.format(q="hp.qloguniform"), positive_min=True,
                           step_multiples=True)
 _HYPEROPT_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a normal with mu = (min + max) / 2, sigma = "
-                             "(max - min) / 6 that is not clipped to [min, max]", step_multiples=True)
+                             "(max - min) / 6 that is not clipped to [min, max]")
 _HYPEROPT_LOG_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a log-normal with mu, sigma taken on "
                                  "ln(min)..ln(max) that is not clipped to [min, max]",
-                                 positive_min=True, step_multiples=True)
+                                 positive_min=True)
 _HYPERBAND_UNIFORM = Behaviour(IGNORED, S_UNIFORM, "uniformly over [min, max], ignoring the step")
 _PBT_GRID = Behaviour(IGNORED, S_GRID, "uniformly from the step grid")
 
@@ -240,11 +242,10 @@ _LOCAL_HYPEROPT = {  # LOCAL_UNCLIPPED_NORMAL / _HYPEROPT_QUANTISED: what _HYPER
                            "double), max]" + _HYPEROPT_Q.format(q="hp.qloguniform"),
                            step_multiples=True),
     NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's normal, mu = (min + max) / 2, sigma = (max - "
-                      "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)",
-                      step_multiples=True),
+                      "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)"),
     LOG_NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's log-normal, mu and sigma taken on "
                           "ln(min)..ln(max), not clipped to [min, max] (with a step: round(x / "
-                          "step) * step)", step_multiples=True),
+                          "step) * step)"),
 }
 
 

@@ -21,7 +21,7 @@ cannot run); `kubetune.algorithms.check` adds them to Katib's validation errors.
 from __future__ import annotations
 
 from .conditions import ANNOTATION_PATH as CONDITIONS_PATH
-from .conditions import DEFINE_BY_RUN_ALGORITHMS
+from .conditions import DEFINE_BY_RUN_ALGORITHMS, never_drawn
 from .duration import MAX_DURATION_ANNOTATION, max_duration_seconds
 from .errors import Problem, SpecError, error
 from .types import Experiment
@@ -43,6 +43,8 @@ def extension_problems(exp: Experiment) -> list[Problem]:
                              exp.objective.type)
     conditions, objectives, problems = found.conditions, found.objectives, list(found.problems)
     algorithm = exp.algorithm.name
+    if conditions is not None:  # NSGA-II (objectives) draws the grid, as "" does
+        problems += never_drawn(conditions, "" if objectives else algorithm, found.path(CONDITIONS_PATH))
     if conditions is not None and objectives is None and algorithm not in DEFINE_BY_RUN_ALGORITHMS:
         problems.append(error(found.path(CONDITIONS_PATH), f"kubetune run samples conditional parameters define-by-run, "
                               f"which {algorithm} cannot do",

@@ -193,3 +193,50 @@ def test_check_reports_errors_of_a_spec_edited_after_loading(doc):
     errors, warnings = check(exp)
     assert paths(errors) == ["spec.parallelTrialCount"]
     assert lint(exp) == warnings
+
+
+S = "spec.parameters[1].feasibleSpace"
+
+
+def _stepped(make_doc, fixture: str, ptype: str, **space) -> dict:
+    doc = make_doc(fixture)
+    doc["spec"]["parameters"][1].update(parameterType=ptype, feasibleSpace=space)
+    return doc
+
+
+@pytest.mark.parametrize("fixture", ["tpe.yaml", "random.yaml"])
+def test_hyperopt_step_from_an_odd_min_draws_other_values(make_doc, fixture):
+    doc = _stepped(make_doc, fixture, "int", min="1", max="5", step="2")
+    w = find(warnings_of(doc), f"{S}.step", "draws 2, 4 (multiples of 2 from 0")
+    assert "not 1, 3, 5 (min + k * step)" in w.message
+    assert "discrete, feasibleSpace.list [1, 3, 5]" in w.hint and "multiples of 2" in w.hint
+
+
+def test_hyperopt_float_step_uses_katib_text_not_binary_noise(make_doc):
+    doc = _stepped(make_doc, "tpe.yaml", "double", min="0.05", max="0.45", step="0.1")
+    w = find(warnings_of(doc), f"{S}.step", "draws 0.1, 0.2, 0.3, 0.4 (multiples of 0.1")
+    assert "not 0.05, 0.15, 0.25, 0.35, 0.45" in w.message
+    # 0.3 / 0.1 is 2.9999999999999996 in binary: still a multiple, as Katib's text says
+    doc = _stepped(make_doc, "tpe.yaml", "double", min="0.3", max="0.9", step="0.1")
+    assert f"{S}.step" not in paths(warnings_of(doc))
+
+
+@pytest.mark.parametrize("fixture, space", [
+    ("tpe.yaml", {"min": "0", "max": "10", "step": "2"}),  # multiples already
+    ("tpe.yaml", {"min": "0", "max": "5", "step": "2"}),  # 0, 2, 4 either way
+    ("tpe.yaml", {"min": "1", "max": "7", "step": "1"}),  # int step 1: never
+    ("tpe.yaml", {"min": "3", "max": "9"}),  # no step
+    ("grid.yaml", {"min": "1", "max": "5", "step": "2"}),  # optuna's grid: min + k * step
+    ("multivariate-tpe.yaml", {"min": "1", "max": "5", "step": "2"}),
+])
+def test_steps_that_keep_their_values_are_not_flagged(make_doc, fixture, space):
+    doc = make_doc(fixture)
+    param = doc["spec"]["parameters"][-1]
+    param.update(parameterType="int", feasibleSpace=space)
+    assert not [p for p in paths(warnings_of(doc)) if p.endswith("feasibleSpace.step")]
+
+
+def test_hyperopt_max_off_the_step_can_draw_beyond_it(make_doc):
+    doc = _stepped(make_doc, "tpe.yaml", "double", min="0", max="0.96", step="0.1")
+    w = find(warnings_of(doc), f"{S}.step", "..., 1.0 (multiples of 0.1")
+    assert "..., 0.9 (min + k * step)" in w.message

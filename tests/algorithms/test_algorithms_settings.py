@@ -107,8 +107,14 @@ def test_cmaes_ignores_unknown_settings_like_goptuna(caplog):
 
 
 def test_unknown_algorithm_lists_the_known_ones():
-    with pytest.raises(SuggestionError, match="unknown algorithm 'pbt'.*bayesianoptimization"):
-        make_suggester("pbt", {}, PARAMS, "minimize")
+    with pytest.raises(SuggestionError, match="unknown algorithm 'nope'.*bayesianoptimization"):
+        make_suggester("nope", {}, PARAMS, "minimize")
+
+
+@pytest.mark.parametrize("name", ["pbt", "enas", "darts"])
+def test_a_cluster_only_algorithm_says_so(name):
+    with pytest.raises(SuggestionError, match=f"{name} runs on a Katib cluster only.*kubetune submit"):
+        make_suggester(name, {}, PARAMS, "minimize")
 
 
 def test_objective_direction():

@@ -1,0 +1,91 @@
+"""A step keeps Optuna's meaning (low + k * step) under every algorithm: random and tpe (Katib's
+hyperopt rounds to multiples of the step from 0) get a discrete list; and `when` values of an int
+parent are checked against what the algorithm draws."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from spaces_helpers import drive
+
+from kubetune.algorithms.extended import build_suggester
+from kubetune.convert.optuna_space_compile import compile_space
+from kubetune.experiment import experiment_from_dict
+from kubetune.experiment.extensions import extension_problems
+
+
+def space(algorithm: str, **parameters) -> dict:
+    return {
+        "apiVersion": "kubetune.io/v1alpha1", "kind": "SearchSpace", "metadata": {"name": "steps"},
+        "objective": {"metric": "accuracy", "direction": "maximize"},
+        "algorithm": {"name": algorithm, "settings": {"random_state": 3}}, "trials": 24,
+        "trial": {"image": "python:3.11", "command": ["python", "train.py"]},
+        "parameters": {"lr": {"type": "float", "low": 0.01, "high": 0.1, "step": 0.01}, **parameters},
+    }
+
+
+def drawn(document: dict, name: str, trials: int = 24) -> set[str]:
+    """The values of `name` the real suggester of the compiled Experiment gives over `trials`."""
+    suggester = build_suggester(experiment_from_dict(document), seed=5)
+    views = drive(suggester, trials // 4, 4, lambda a: random.Random(str(a)).random())
+    return {v.assignments[name] for v in views}
+
+
+def params(document: dict) -> dict:
+    return {p["name"]: p for p in document["spec"]["parameters"]}
+
+
+@pytest.mark.parametrize("algorithm", ["tpe", "random"])
+def test_odd_kernel_sizes_stay_odd_under_hyperopt(algorithm):
+    document = compile_space(space(algorithm, k={"type": "int", "low": 1, "high": 7, "step": 2}))
+    k = params(document)["k"]
+    assert k == {"name": "k", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "3", "5", "7"]}}
+    [tp] = [t for t in document["spec"]["trialTemplate"]["trialParameters"] if t["name"] == "k"]
+    assert "written as a discrete list" in tp["description"] and "multiples of 2 (2, 4, 6)" in tp["description"]
+    values = drawn(document, "k")
+    assert values and values <= {"1", "3", "5", "7"} and len(values) >= 3
+    # the step as written would have drawn even kernels through the same suggester
+    k.update(parameterType="int", feasibleSpace={"min": "1", "max": "7", "step": "2"})
+    assert drawn(document, "k") <= {"0", "2", "4", "6", "8"}
+
+
+def test_float_step_off_its_multiples_becomes_a_list_of_optunas_values():
+    document = compile_space(space("tpe", p={"type": "float", "low": 0.05, "high": 0.45, "step": 0.1}))
+    assert params(document)["p"]["feasibleSpace"] == {"list": ["0.05", "0.15", "0.25", "0.35", "0.45"]}
+
+
+@pytest.mark.parametrize("algorithm, spec", [
+    ("grid", {"type": "int", "low": 1, "high": 7, "step": 2}),  # optuna's grid: min + k * step
+    ("multivariate-tpe", {"type": "int", "low": 1, "high": 7, "step": 2}),
+    ("tpe", {"type": "int", "low": 2, "high": 8, "step": 2}),  # multiples already
+    ("tpe", {"type": "float", "low": 0.3, "high": 0.9, "step": 0.1}),  # 0.3 is a multiple of 0.1
+])
+def test_steps_that_keep_their_meaning_stay_steps(algorithm, spec):
+    document = compile_space(space(algorithm, k=spec))
+    assert "step" in params(document)["k"]["feasibleSpace"]
+
+
+def conditional(algorithm: str, when, kernel_step: bool = True):
+    """An Experiment whose m is active for `when` values of k: int [1, 5] step 2 as written by
+    hand (`kernel_step`), else as the converter writes it."""
+    document = compile_space(space(algorithm, k={"type": "int", "low": 1, "high": 5, "step": 2},
+                                   m={"type": "float", "low": 0.1, "high": 0.9, "when": {"k": 1}}))
+    if kernel_step:
+        params(document)["k"].update(parameterType="int", feasibleSpace={"min": "1", "max": "5", "step": "2"})
+    document["metadata"]["annotations"]["kubetune.io/conditions"] = f"m: {{when: {{k: {when}}}}}\n"
+    return experiment_from_dict(document)
+
+
+def test_when_values_an_int_parent_never_draws_are_errors():
+    path = "metadata.annotations[kubetune.io/conditions].m.when.k"
+    # tpe draws 2 and 4 for int [1, 5] step 2: m would never be active with k 3
+    [p] = extension_problems(conditional("tpe", [3, 4]))
+    assert p.path == path and p.is_error
+    assert "3 is never drawn for k (tpe draws multiples of 2 from 0: 2, 4)" in p.message
+    assert "discrete" in p.hint
+    assert extension_problems(conditional("tpe", 4)) == []
+    # multivariate-tpe draws the grid 1, 3, 5
+    [p] = extension_problems(conditional("multivariate-tpe", [3, 4]))
+    assert "4 is never drawn for k (the values are min + k * 2: 1, 3, 5)" in p.message
+    # the converter's discrete list keeps 3 drawable under tpe
+    assert extension_problems(conditional("tpe", [3, 5], kernel_step=False)) == []
