@@ -8,9 +8,12 @@ the ConfigMap's YAML (e.g. Katib's manifests/v1beta1/components/controller/trial
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
+
+import yaml
 
 from .access import as_dict as _d
 from .access import as_str as _s
@@ -79,3 +82,30 @@ def config_map_template(config_map: dict, config_maps: ConfigMaps) -> tuple[str 
                                                            f"{show(key)} not found in ConfigMap {namespace}/{name}",
                             f"its keys: {', '.join(sorted(data)) or 'none'}")]
     return data[key], []
+
+
+_ANY_PLACEHOLDER = re.compile(r"\$\{[^}\n]*\}")
+_TOKEN = re.compile(r"kubetunePlaceholder(\d+)x")
+
+
+def parsed_template(text: str) -> dict | None:
+    """A ConfigMap template's workload as a mapping with its placeholders kept verbatim; None when it
+    does not parse or is not a mapping. Katib substitutes the placeholders before it parses the
+    text (`${...}` is YAML flow syntax), so they are parsed as stand-in tokens and put back."""
+    found: list[str] = []
+    tokens = _ANY_PLACEHOLDER.sub(lambda m: found.append(m.group(0)) or f"kubetunePlaceholder{len(found) - 1}x", text)
+    try:
+        template = yaml.safe_load(tokens)
+    except yaml.YAMLError:
+        return None
+    return _restored(template, found) if isinstance(template, dict) else None
+
+
+def _restored(node: Any, found: list[str]) -> Any:
+    if isinstance(node, str):
+        return _TOKEN.sub(lambda m: found[int(m.group(1))], node)
+    if isinstance(node, dict):
+        return {_restored(k, found): _restored(v, found) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_restored(v, found) for v in node]
+    return node

@@ -10,6 +10,7 @@ service ignores, distributions per Katib version, budgets, resume) are kubetune.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from .access import as_dict as _d
 from .access import as_list as _l
 from .access import as_str as _s
 from .access import dig
+from .configmaps import parsed_template
 from .errors import Problem, did_you_mean, show, warning
 from .types import Experiment
 from .space import Parameter, check_parameter
@@ -36,18 +38,41 @@ DEFAULT_TRIAL_RESOURCES = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob",
 
 
 def lint(exp: Experiment) -> list[Problem]:
-    """Every generic warning for `exp`, load warnings (unknown fields) first."""
+    """Every generic warning for `exp`, load warnings (unknown fields) first. A ConfigMap template
+    read with --configmap is linted as an inline trialSpec would be, its findings named by where
+    it lives."""
     problems: list[Problem] = list(exp.load_warnings)
     spec = exp.spec if isinstance(exp.spec, dict) else {}
     algorithm = _s(dig(spec, "algorithm", "algorithmName"))
     params = lint_parameters(spec)
+    spec, where = _with_config_map_template(exp, spec)
     for check in (_references, _placeholders, _meta_references, _early_stopping, _budget, _metrics,
                   _strategies, _collector_paths, _workload, _filters):
-        problems += check(exp, spec)
+        problems += [_relocated(p, where) for p in check(exp, spec)]
     problems += _search_space(algorithm, params)
     problems += _values_that_break_json(spec)
     problems += _names(exp, spec, algorithm)
     return [p if p.severity == "warning" else warning(p.path, p.message, p.hint) for p in problems]
+
+
+def _with_config_map_template(exp: Experiment, spec: dict) -> tuple[dict, str | None]:
+    """`spec` with the ConfigMap template (read locally) as its trialSpec, and the path that names
+    the template in findings; `spec` itself and None without one (or when it does not parse)."""
+    template = parsed_template(exp.config_map_template) if exp.config_map_template is not None else None
+    if template is None:
+        return spec, None
+    cm = _d(dig(spec, "trialTemplate", "configMap"))
+    where = (f"{T}.configMap({_s(cm.get('configMapNamespace'))}/{_s(cm.get('configMapName'))} "
+             f"{_s(cm.get('templatePath'))})")
+    return {**spec, "trialTemplate": {**_d(spec.get("trialTemplate")), "trialSpec": template}}, where
+
+
+def _relocated(problem: Problem, where: str | None) -> Problem:
+    """A finding about the trialSpec, named by the ConfigMap template it came from."""
+    prefix = f"{T}.trialSpec"
+    if where is None or not (problem.path == prefix or problem.path.startswith(prefix + ".")):
+        return problem
+    return dataclasses.replace(problem, path=where + problem.path[len(prefix):])
 
 
 def lint_parameters(spec: dict) -> list[tuple[int, dict, Parameter | None]]:

@@ -137,3 +137,28 @@ def test_render_without_the_text_is_a_template_error():
     exp = load_experiments(EXAMPLE)[0]
     with pytest.raises(TemplateError, match="--configmap"):
         render_workload(exp.trial_template, {"lr": "0.1", "num-layers": "2", "optimizer": "sgd"}, "t", "ns")
+
+
+def test_a_configmap_template_is_linted_like_an_inline_one(tmp_path):
+    """Katib's pod would be refused (restartPolicy Always) and the primary container has no command:
+    the same warnings an inline trialSpec gets, named by the ConfigMap template they come from."""
+    template = "\n".join([
+        "apiVersion: batch/v1", "kind: Job", "spec:", "  template:", "    spec:", "      restartPolicy: Always",
+        "      containers:", "        - name: training-container", "          image: trainer:1",
+        "          args: [--lr=${trialParameters.learningRate}]"])
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "trial-templates",
+                                                                       "namespace": "kubeflow"},
+                 "data": {"bad.yaml": template}}
+    (tmp_path / "cm.yaml").write_text(yaml.safe_dump(configmap))
+    doc = _example(parameters=[{"name": "lr", "parameterType": "double",
+                                "feasibleSpace": {"min": "0.01", "max": "0.03"}}])
+    doc["spec"]["trialTemplate"]["trialParameters"] = [{"name": "learningRate", "reference": "lr"}]
+    doc["spec"]["trialTemplate"]["configMap"]["templatePath"] = "bad.yaml"
+    exp = load_experiments(yaml.safe_dump(doc), config_maps=load_config_maps([tmp_path / "cm.yaml"]))[0]
+    where = "spec.trialTemplate.configMap(kubeflow/trial-templates bad.yaml)"
+    problems = {p.path: p for p in lint(exp)}
+    assert "a Job pod needs Never or OnFailure" in problems[f"{where}.spec.template.spec.restartPolicy"].message
+    assert "no command" in problems[f"{where}.spec.template.spec.containers[0].command"].message
+    assert not any(p.startswith("spec.trialTemplate.trialSpec") for p in problems)
+    # the Experiment itself is untouched: Katib's spec keeps the ConfigMap reference only
+    assert "trialSpec" not in exp.spec["trialTemplate"]
