@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 CONDITIONS_ANNOTATION = "kubetune.io/conditions"  # kubetune.experiment.conditions.CONDITIONS_ANNOTATION
+CONDITIONS_SETTING = "kubetune.conditions"  # kubetune.experiment.extension_form.CONDITIONS_SETTING
 ANNOTATIONS_FILE = "annotations.json"  # kubetune.engine.extensions.ANNOTATIONS_FILE
 
 InactiveOf = Callable[[Mapping[str, str]], frozenset]
@@ -18,21 +19,34 @@ def never(_assignments: Mapping[str, str]) -> frozenset:
 
 
 def inactive_rule(annotations: Mapping | None, spec: dict) -> InactiveOf:
-    """assignments -> names of the inactive parameters (none without kubetune.io/conditions or
-    when the annotation cannot be read: the run itself reported that)."""
-    if not annotations or CONDITIONS_ANNOTATION not in annotations:
+    """assignments -> names of the inactive parameters (none without conditions, given as the
+    kubetune.io/conditions annotation or the kubetune.conditions algorithm setting, or when they
+    cannot be read: the run itself reported that)."""
+    settings = _settings(spec)
+    if CONDITIONS_ANNOTATION not in (annotations or {}) and CONDITIONS_SETTING not in dict(settings):
         return never
     from kubetune.experiment.conditions import parse_conditions
     from kubetune.experiment.errors import SpecError
+    from kubetune.experiment.extension_form import extension_values
     from kubetune.experiment.space import parse_parameters
 
     try:
-        space, problems = parse_conditions(annotations, parse_parameters(spec))
+        values, _, problems = extension_values(annotations, settings)
+        if problems:
+            return never
+        space, problems = parse_conditions(values, parse_parameters(spec))
     except (SpecError, ValueError, TypeError):
         return never
     if space is None or any(p.is_error for p in problems):
         return never
     return lambda assignments: frozenset(n for n in assignments if not space.is_active(n, assignments))
+
+
+def _settings(spec: dict) -> list[tuple[str, object]]:
+    """spec.algorithm.algorithmSettings as (name, value), in spec order."""
+    algorithm = spec.get("algorithm") if isinstance(spec, dict) else None
+    raw = algorithm.get("algorithmSettings") if isinstance(algorithm, dict) else None
+    return [(s.get("name"), s.get("value")) for s in raw or [] if isinstance(s, dict)]
 
 
 def annotations_of_run(run_dir: str | Path) -> dict:

@@ -132,12 +132,17 @@ def test_status_json_into_a_closed_pipe_has_no_traceback(tmp_path):
 
 
 @pytest.mark.slow
-def test_inactive_conditional_parameters_show_as_inactive(tmp_path):
+@pytest.mark.parametrize("form", ["annotation", "setting"])
+def test_inactive_conditional_parameters_show_as_inactive(tmp_path, form):
     spec = {"objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
             "parameters": [
                 {"name": "optimizer", "parameterType": "categorical", "feasibleSpace": {"list": ["sgd", "adam"]}},
                 {"name": "momentum", "parameterType": "double", "feasibleSpace": {"min": "0.5", "max": "0.99"}}]}
-    conditions = {"kubetune.io/conditions": "momentum: {when: {optimizer: [sgd]}}"}
+    rule = "momentum: {when: {optimizer: [sgd]}}"
+    conditions = {"kubetune.io/conditions": rule} if form == "annotation" else None
+    if form == "setting":  # the form kubetune's Katib services read (kubetune.experiment.extension_form)
+        spec["algorithm"] = {"algorithmName": "tpe", "algorithmSettings": [{"name": "kubetune.conditions",
+                                                                             "value": rule}]}
     state_with_trials(tmp_path, "cond", 3, spec=spec, annotations=conditions,
                       assignments=lambda i: {"optimizer": "adam" if i == 2 else "sgd", "momentum": "0.5"})
     trials = kubetune("trials", "cond", "--workdir", str(tmp_path))
