@@ -17,6 +17,11 @@ Two steps (bench/README.md has the numbers and what they mean):
 
     .venv/bin/python bench/search_efficiency.py --quick          # 20 seeds, <= 15 min on 2 cores
     .venv/bin/python bench/search_efficiency.py [--seeds 100] [--parallel 4] [--out DIR]
+                                                [--setup-time measured|recorded|SECONDS]
+
+  The wall-time column charges each trial a fixed cost on top of the recorded epoch times: by
+  default (`measured`) the one measured at the start of the run, 1-epoch trials of each space
+  through `kubetune run` (warm workers); `recorded` uses the tables' own set-up times.
 """
 from __future__ import annotations
 
@@ -45,6 +50,22 @@ def _spaces(text: str) -> list[str]:
     return names
 
 
+def _load() -> str:
+    """The load average, from /proc/loadavg where there is one (the machine is shared)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _setup_time(text: str):
+    from efficiency.fixed_cost import parse_setup
+    try:
+        return parse_setup(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from efficiency.data import make_hard_digits
     from efficiency.record import record_space
@@ -61,6 +82,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from efficiency import report
+    from efficiency.fixed_cost import charge
     from efficiency.methods import available_methods
     from efficiency.plot import anytime_png
     from efficiency.replay import replay_all
@@ -74,14 +96,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not any(m.name == "random" for m in methods):
         raise SystemExit("--methods must include random (the reference)")
     tables = [Table.for_space(name) for name in _spaces(args.spaces)]
-    print(f"load at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min), {os.cpu_count()} CPUs")
+    print(f"load at start: {_load()} (1/5/15 min), {os.cpu_count()} CPUs")
+    tables, setup = charge(tables, args.setup_time, args.data, progress=lambda m: print(m, flush=True))
     for t in tables:
         epochs, seconds = t.full_trial_cost()
         print(f"table {t.space.name}: {len(t.curves)} configurations x {t.max_epochs} epochs, recorded "
-              f"{t.meta['recorded']['date']}; ceiling {t.best_possible():.4f}; a full trial ~{seconds:.0f} s; "
+              f"{t.meta['recorded']['date']}; ceiling {t.best_possible():.4f}; a full trial ~{seconds:.0f} s "
+              f"({setup[t.space.name]['charged_s']:.2f} s fixed cost); "
               f"budget B = {t.space.budget_trials:g} full trials = {t.space.budget_epochs} epochs")
     results = replay_all(tables, methods, seeds, parallel=args.parallel, cap_factor=args.cap)
-    stats = [report.space_stats(results, t.space.name) for t in tables]
+    stats = [report.space_stats(results, t.space.name, setup_note=setup[t.space.name]["note"]) for t in tables]
     print()
     for s in stats:
         print(report.text_table(s, len(seeds)))
@@ -91,7 +115,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     verdict = report.verdict(stats, args.cap)
     args.out.mkdir(parents=True, exist_ok=True)
     png = anytime_png(results, stats, args.out / "anytime.png")
-    doc = {"seeds": seeds, "parallel": args.parallel, "cap_factor": args.cap,
+    doc = {"seeds": seeds, "parallel": args.parallel, "cap_factor": args.cap, "setup_time": setup,
            "spaces": {s.space: {"budget_epochs": s.budget, "target": s.target,
                                 "markdown": report.markdown_table(s)} for s in stats},
            "pooled_fraction": verdict.pooled, "best": verdict.best, "F": verdict.fraction, "R": verdict.ratio,
@@ -108,8 +132,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         doc["live"] = {t.space.name: confirm(verdict.best, t, args.data, parallel=2)
                        for t in (tables[:1] if args.quick else tables)}
     (args.out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"total {time.monotonic() - t_start:.0f} s; load at end: "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"total {time.monotonic() - t_start:.0f} s; load at end: {_load()}")
     print(report.closing_line(verdict))
     return 0
 
@@ -127,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=None, help="comma-separated methods (default: all available)")
     parser.add_argument("--cap", type=float, default=2.0, help="replay each search up to this many budgets")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results.json and anytime.png go here")
+    parser.add_argument("--setup-time", type=_setup_time, default="measured", metavar="measured|recorded|SECONDS",
+                        help="replay: the fixed cost charged per trial: measured now through kubetune run "
+                             "(default), the tables' recorded set-up times, or this many seconds")
     parser.add_argument("--no-live", action="store_true", help="skip the live confirmation run")
     args = parser.parse_args(argv)
     if args.command == "record":

@@ -12,4 +12,5 @@
     report    statistics, the text table, the closing line
     plot      the anytime plot (PNG, drawn with Pillow)
     live      the live check: the winner vs random with `kubetune run` on real training
+    fixed_cost  the per-trial fixed cost the replay charges, measured with 1-epoch `kubetune run` trials
 """

@@ -29,14 +29,19 @@ _RESUMED = "resumed_from_epoch"
 _METRIC = re.compile(r"(?:^|\s)([A-Za-z_]+)=(\S+)")
 
 
-def experiment(method: Method, table: Table, data: Path, trials: int, parallel: int, name: str) -> dict:
+def experiment(method: Method, table: Table, data: Path, trials: int, parallel: int, name: str, *,
+               epochs: int | None = None) -> dict:
+    """The Katib Experiment of `method` on `table`'s space; `epochs` fixes every trial's --epochs
+    (default: R, or the resource parameter for a multi-fidelity method)."""
     space = table.space
     params = [{"name": n, "parameterType": "categorical", "feasibleSpace": {"list": list(v)}}
               for n, v in space.choices.items()]
     args = [f"--data={data}", *space.fixed_args,
             *[f"--{space.flags[n]}=${{trialParameters.{n}}}" for n in space.choices],
             "--out=output", "--tensorboard=false", "--workers=0", "--threads=1", "--seed=0"]
-    if method.multi_fidelity:
+    if epochs is not None:
+        args.append(f"--epochs={epochs}")
+    elif method.multi_fidelity:
         params.append({"name": RESOURCE, "parameterType": "int",
                        "feasibleSpace": {"min": "1", "max": str(space.max_epochs)}})
         args.append(f"--epochs=${{trialParameters.{RESOURCE}}}")
@@ -83,18 +88,26 @@ def trial_log(log: Path) -> list[tuple[str, int, float, bool]]:
     return reported
 
 
-def run_live(method: Method, table: Table, data: Path, trials: int, parallel: int, workdir: Path) -> dict:
-    name = f"live-{method.name.replace('+', '-')}"
-    path = workdir / f"{name}.yaml"
-    path.write_text(json.dumps(experiment(method, table, data, trials, parallel, name)))
+def kubetune_run(spec: dict, workdir: Path) -> tuple[dict, float]:
+    """`kubetune run` of the Experiment `spec` in `workdir` (the engine's defaults: warm workers
+    where safe): its `-o json` status and the run's wall time in seconds."""
+    path = workdir / f"{spec['metadata']['name']}.yaml"
+    path.write_text(json.dumps(spec))
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "kubetune.cli", "run", str(path), "--workdir", str(workdir),
                            "--seed", "0", "-q", "-o", "json"], capture_output=True, text=True)
     wall = time.monotonic() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"kubetune run {path} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"kubetune run {path} failed ({proc.returncode}):\n"
+                           f"{(proc.stderr or proc.stdout)[-2000:]}")
+    return json.loads(proc.stdout), wall
+
+
+def run_live(method: Method, table: Table, data: Path, trials: int, parallel: int, workdir: Path) -> dict:
+    name = f"live-{method.name.replace('+', '-')}"
+    status, wall = kubetune_run(experiment(method, table, data, trials, parallel, name), workdir)
     events, diffs = [], []  # events: (time stamp, accuracy, trained) of every report, all trials
-    for trial in _trials(json.loads(proc.stdout)):
+    for trial in _trials(status):
         log = workdir / name / "trials" / trial["name"] / "log"
         if not log.is_file():
             continue
@@ -126,7 +139,8 @@ def _trials(status: dict) -> list[dict]:
         assignments = t.get("parameters") or t.get("assignments") or {}
         if isinstance(assignments, list):
             assignments = {a["name"]: a["value"] for a in assignments}
-        out.append({"name": t["name"], "assignments": assignments})
+        out.append({"name": t["name"], "assignments": assignments, "state": t.get("state"),
+                    "duration": t.get("durationSeconds")})
     return out
 
 

@@ -54,9 +54,10 @@ class SpaceStats:
     budget: float
     target: float
     methods: dict[str, MethodStats]
+    setup_note: str = ""  # the fixed cost per trial the wall times charge
 
 
-def space_stats(results: Results, space: str) -> SpaceStats:
+def space_stats(results: Results, space: str, *, setup_note: str = "") -> SpaceStats:
     traces = results.traces[space]
     budget = results.budget[space]
     random = traces["random"]
@@ -68,7 +69,7 @@ def space_stats(results: Results, space: str) -> SpaceStats:
         cost = [t.cost_to(target) / budget for t in runs]
         wall = [t.cost_to(target, axis="seconds") / random_wall for t in runs]
         methods[name] = MethodStats(best, cost, wall, sum(math.isfinite(c) for c in cost))
-    return SpaceStats(space, budget, target, methods)
+    return SpaceStats(space, budget, target, methods, setup_note)
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -98,7 +99,8 @@ HEADER = ["method", "best@25%", "best@50%", "best@100%", "epochs to random's bes
 
 def text_table(stats: SpaceStats, seeds: int) -> str:
     lines = [f"space {stats.space}: budget B = {stats.budget:g} epochs; target = random's final best "
-             f"(median of {seeds} seeds) = {stats.target:.4f}; values: median [25th, 75th percentile]"]
+             f"(median of {seeds} seeds) = {stats.target:.4f}; values: median [25th, 75th percentile]"
+             + (f"; wall time: {stats.setup_note} + the recorded epoch times" if stats.setup_note else "")]
     table = [HEADER] + rows(stats)
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
     for r in table:
