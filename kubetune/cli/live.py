@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kubetune.cluster.names import TRIAL_POD_LABEL
 from kubetune.cluster.results import best_row, parse_time, succeeded
 from kubetune.cluster.watch import Snapshot, WatchTimeout, watch
+from kubetune.engine.failures import FAILED_STATES, FailureTally
 from kubetune.results import Counts
 
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .progress import COMMON_FAILURE_AFTER, finished_lines
 from .tables import console, progress_line, status_table
-from .terminal import escape
-from .view import MACHINE, Results, leaderboard, show_outcome
+from .terminal import escape, width_of
+from .view import MACHINE, Results, explain_failed, leaderboard, show_outcome
 
 if TYPE_CHECKING:
     from kubetune.cluster.client import KatibClient
@@ -25,10 +29,19 @@ def _results(snap: Snapshot) -> Results:
 
 
 class LiveBoard:
-    """Leaderboard + status, redrawn in place on a terminal; elsewhere one progress line per change."""
+    """Leaderboard + status, redrawn in place on a terminal; elsewhere one progress line per change.
+    A trial that failed gets a line saying why, from its pod (as `kubetune run` says it from its
+    log), and when most fail the same way that is said once. client: None for JSON/YAML output
+    (no pod is read then)."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, client: "KatibClient | None" = None, namespace: str = ""):
         self.quiet = quiet
+        self.client, self.namespace = client, namespace
+        self.reader = None  # kubetune.cluster.pods.PodReader, made at the first snapshot
+        self.told: set[str] = set()  # failed trials whose line was printed
+        self.tallied: dict[str, tuple[str, str]] = {}  # name -> (state, message) as added to the tally
+        self.failures = FailureTally(minimum=COMMON_FAILURE_AFTER)
+        self.told_common = False
         self.out = console()
         self.err = console(stderr=True)
         self.live = None
@@ -39,9 +52,42 @@ class LiveBoard:
             self.live = Live(console=self.out, auto_refresh=False, transient=True)
             self.live.start()
 
+    def explained(self, snap: Snapshot) -> Snapshot:
+        """The snapshot with its failed trials' reasons read from their pods (each trial once)."""
+        if self.client is None or not any(r.state in FAILED_STATES for r in snap.rows):
+            return snap
+        if self.reader is None:
+            from kubetune.cluster.pods import PodReader
+
+            self.reader = PodReader(self.client, self.namespace, snap.view.primary_container)
+        return replace(snap, rows=explain_failed(self.client, snap.rows, self.namespace, "", reader=self.reader))
+
+    def _say(self, text: str) -> None:
+        (self.live.console if self.live is not None else self.err).print(text, soft_wrap=True)
+
+    def _tell_failures(self, snap: Snapshot) -> None:
+        for row in snap.rows:
+            if row.terminal and self.tallied.get(row.name) != (row.state, row.message):
+                self.tallied[row.name] = (row.state, row.message)
+                self.failures.add(row)
+            if row.state in FAILED_STATES and row.name not in self.told:
+                self.told.add(row.name)
+                for line in finished_lines(row, snap.view.metric_names[0]):
+                    self._say(line)
+        common = None if self.told_common else self.failures.common()
+        if common is not None:
+            self.told_common = True
+            first, *reasons = common.lines(max(40, width_of(sys.stderr) - 6))
+            for line in [f"!! {first}"] + [f"!!   {r}" for r in reasons]:
+                self._say(f"[bold red]{escape(line)}[/]")
+            self._say(f"[red]   kubectl logs -n {escape(self.namespace)} -l {TRIAL_POD_LABEL}="
+                      f"{escape(common.example.name)} --all-containers shows the whole log[/]")
+
     def update(self, snap: Snapshot) -> None:
         if self.quiet:
             return
+        snap = self.explained(snap)
+        self._tell_failures(snap)
         best = best_row(snap.experiment, snap.rows)
         started = min(parse_time(snap.status.get("startTime")) or time.time(), time.time())  # clock skew: never < 0
         budget = (snap.experiment.get("spec") or {}).get("maxTrialCount")
@@ -69,7 +115,8 @@ class LiveBoard:
 def follow(client: "KatibClient", name: str, namespace: str, args) -> int:
     """Watch until the experiment completes: 0 succeeded with a best trial, 1 failed or --timeout,
     130 interrupted (the experiment keeps running on the cluster)."""
-    board = LiveBoard(quiet=args.output in MACHINE or getattr(args, "quiet", False))
+    board = LiveBoard(quiet=args.output in MACHINE or getattr(args, "quiet", False),
+                      client=None if args.output in MACHINE else client, namespace=namespace)
     try:
         snap = watch(client, name, namespace, board.update, interval=args.interval, timeout=args.timeout,
                      on_retry=board.retry)
@@ -81,13 +128,13 @@ def follow(client: "KatibClient", name: str, namespace: str, args) -> int:
         return EXIT_INTERRUPTED
     except WatchTimeout as e:
         board.stop()
-        _show(e.snapshot, args.output)
+        _show(board.explained(e.snapshot), args.output)
         print(f"kubetune: {e}; it keeps running on the cluster (kubetune watch {name} -n {namespace})",
               file=sys.stderr)
         return EXIT_FAILED
     finally:
         board.stop()
-    _show(snap, args.output)
+    _show(board.explained(snap), args.output)
     return EXIT_OK if succeeded(snap.experiment) and snap.status["currentOptimalTrial"]["bestTrialName"] else EXIT_FAILED
 
 

@@ -24,6 +24,24 @@ from .terminal import colour, console, escape, width_of
 COMMON_FAILURE_AFTER = 3  # failures alike before the run says so
 
 
+def finished_lines(trial: TrialRow, metric: str) -> list[str]:
+    """A finished trial's line (rich markup): its state, name and objective, and why it failed
+    (the meaningful lines of its log) - for `run` and, from a trial pod's log, `watch`."""
+    style = STATE_STYLE.get(trial.state, "")
+    value = f"  {escape(metric)}={escape(clip(human(trial.result), OBJECTIVE_CLIP))}" \
+        if trial.result is not None else ""
+    head = f"[{style}]{trial.state.lower():<9}[/] {escape(trial.name)}{value}"
+    failure = failure_of(trial) if trial.state != "Succeeded" else None
+    if failure is None:
+        return [head + ("" if trial.state == "Succeeded" or not trial.reason else f"  ({escape(trial.reason)})")]
+    lines = list(failure.lines)
+    first = f"{failure.headline}: {lines.pop()}" if lines else failure.headline
+    out = [head + f"  ({escape(first)})"] + [f"          {escape(line)}" for line in lines]
+    if failure.log and not failure.lines:
+        out.append(f"          log: {escape(failure.log)}")
+    return out
+
+
 class ConsoleReporter:
     """kubetune.engine.Reporter for people."""
 
@@ -79,22 +97,8 @@ class ConsoleReporter:
         self._say(f"[cyan]start[/]     {escape(trial.name)}  {escape(params)}")
 
     def finished(self, trial: TrialRow) -> None:
-        style = STATE_STYLE.get(trial.state, "")
-        value = f"  {escape(self.metric)}={escape(clip(human(trial.result), OBJECTIVE_CLIP))}" \
-            if trial.result is not None else ""
-        head = f"[{style}]{trial.state.lower():<9}[/] {escape(trial.name)}{value}"
-        failure = failure_of(trial) if trial.state != "Succeeded" else None
-        if failure is None:
-            detail = "" if trial.state == "Succeeded" or not trial.reason else f"  ({escape(trial.reason)})"
-            self._say(head + detail)
-        else:
-            lines = list(failure.lines)
-            first = f"{failure.headline}: {lines.pop()}" if lines else failure.headline
-            self._say(head + f"  ({escape(first)})")
-            for line in lines:
-                self._say(f"          {escape(line)}")
-            if failure.log and not lines and not failure.lines:
-                self._say(f"          log: {escape(failure.log)}")
+        for line in finished_lines(trial, self.metric):
+            self._say(line)
         self._common_failure(trial)
 
     def _common_failure(self, trial: TrialRow) -> None:

@@ -19,7 +19,7 @@ from .conditional import annotations_of_run, inactive_rule
 from .connection import add_connection_options, cluster_command, get_experiment, katib_client, namespace_of, \
     uses_cluster
 from .tables import FAILED_STATES
-from .view import Results, show_best, show_status, show_trials
+from .view import MACHINE, Results, explain_failed, show_best, show_status, show_trials
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 # -- commands -----------------------------------------------------------------------------------
 def cmd_status(args) -> int:
     if uses_cluster(args):
-        show_status(_cluster_status(args), args.output)
+        show_status(*_cluster_status(args))
     else:
         document, failed, inactive = _local_status(args)
         show_status(document, args.output, failed, inactive)
@@ -57,7 +57,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_trials(args) -> int:
-    results = _cluster_results(args)[0] if uses_cluster(args) else _local_results(args)[1]
+    results = _cluster_results(args, explain=True)[0] if uses_cluster(args) else _local_results(args)[1]
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit {args.limit}: must be at least 1")
     show_trials(results, args.output, args.limit)
@@ -160,15 +160,27 @@ def _local_status(args) -> tuple[dict, list, frozenset]:
 
 
 # -- the cluster ------------------------------------------------------------------------------------
-def _cluster_status(args) -> dict:
-    from kubetune.cluster.results import status_document
+def _cluster_status(args) -> tuple[dict, str, list]:
+    """(Katib-shaped document, output format, the failed trials with what their pods say; none
+    for JSON/YAML, which print the document alone)."""
+    from kubetune.cluster.results import ExperimentView, status_document, trial_rows
 
     client = katib_client(args)
-    return status_document(get_experiment(client, args.name, namespace_of(args, client)))
+    namespace = namespace_of(args, client)
+    experiment = get_experiment(client, args.name, namespace)
+    failed = []
+    status = experiment.get("status") or {}
+    if args.output not in MACHINE and (status.get("trialsFailed") or status.get("trialMetricsUnavailable")):
+        view = ExperimentView.of(experiment)
+        rows = trial_rows(client.list_trials(args.name, namespace), view)
+        rows = explain_failed(client, rows, namespace, view.primary_container)
+        failed = [t for t in rows if t.state in FAILED_STATES]
+    return status_document(experiment), args.output, failed
 
 
-def _cluster_results(args) -> tuple[Results, str, str, dict]:
-    """(Results, namespace, primary container name, the Experiment object) from Katib's objects."""
+def _cluster_results(args, explain: bool = False) -> tuple[Results, str, str, dict]:
+    """(Results, namespace, primary container name, the Experiment object) from Katib's objects.
+    explain: failed trials say why from their pods (not for JSON/YAML: no pod reads)."""
     from kubetune.cluster.results import ExperimentView, best_row, trial_rows
 
     client = katib_client(args)
@@ -176,6 +188,8 @@ def _cluster_results(args) -> tuple[Results, str, str, dict]:
     experiment = get_experiment(client, args.name, namespace)
     view = ExperimentView.of(experiment)
     rows = trial_rows(client.list_trials(args.name, namespace), view)
+    if explain and args.output not in MACHINE:
+        rows = explain_failed(client, rows, namespace, view.primary_container)
     inactive_of = inactive_rule((experiment.get("metadata") or {}).get("annotations"), experiment.get("spec") or {})
     results = Results(view.name, view.objective_type, view.metric_names, rows, best_row(experiment, rows), inactive_of)
     return results, namespace, view.primary_container, experiment

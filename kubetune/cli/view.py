@@ -49,6 +49,23 @@ def show_status(document: dict, output: str, trials: list[TrialRow] | None = Non
         print(line)
 
 
+def explain_failed(client, rows: list[TrialRow], namespace: str, primary_container: str,
+                   reader=None) -> list[TrialRow]:
+    """Cluster rows whose failed trials say why from their pods' logs and exit codes
+    (kubetune.cluster.pods; a bounded number of API calls); what could not be read is noted on
+    stderr once. reader: a PodReader kept across calls (a watch), else a new one."""
+    import sys
+
+    from kubetune.cluster.pods import PodReader
+
+    reader = reader or PodReader(client, namespace, primary_container)
+    said = len(reader.notes)
+    rows = reader.explain(rows)
+    for note in reader.notes[said:]:
+        print(f"kubetune: note: {note}", file=sys.stderr)
+    return rows
+
+
 def failure_summary(trials: list[TrialRow], width: int) -> list[str]:
     """Why trials failed: once, prominently, when most failed the same way; else each reason."""
     if not trials:

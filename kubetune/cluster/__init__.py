@@ -6,7 +6,7 @@
 
 `client` talks to the API server, `results` turns Experiment/Trial objects into the rows
 (kubetune.results.TrialRow) and status the CLI shows, `watch` polls an Experiment until it
-completes. The `kubetune submit|watch|delete` commands are kubetune/cli/cluster.py. Names are
+completes, `pods` reads why a failed trial failed from its pods (exit code, OOMKilled, log tail). The `kubetune submit|watch|delete` commands are kubetune/cli/cluster.py. Names are
 imported lazily: the kubernetes client is loaded only by commands that talk to a cluster.
 """
 from __future__ import annotations

@@ -2,7 +2,8 @@
 trials/status`, the pipeline's search step).
 
 The engine stores a failed trial's message as `exit code 2; last lines of <log>:` followed by the
-log's tail (`failed_message` writes it) (stdout and stderr merged, as Katib's StdOut collector reads them). `meaningful_lines`
+log's tail (`failed_message` writes it; on a cluster kubetune.cluster.pods writes the same shape
+from the trial pod's log) (stdout and stderr merged, as Katib's StdOut collector reads them). `meaningful_lines`
 picks the meaningful part of that tail: an exception's last line, lines that say "error",
 "No such file", "not found"..., else the last lines that are not metric reports or progress bars.
 Since the log merges both streams, "stderr first" means: what looks like an error comes first.
@@ -48,7 +49,13 @@ def failed_message(why: str, log: Path, lines: int = LOG_TAIL_LINES) -> str:
             tail = "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
     except OSError:
         tail = "(no log)"
-    return f"{why}; last lines of {log}:\n{tail}"
+    return log_message(why, str(log), tail)
+
+
+def log_message(why: str, source: str, tail: str) -> str:
+    """`why; last lines of SOURCE:` and the tail: the one shape `failure_of` reads (a local log
+    file, or a trial pod's container log on a cluster, kubetune.cluster.pods)."""
+    return f"{why}; last lines of {source}:\n{tail}"
 
 
 @dataclass(frozen=True)

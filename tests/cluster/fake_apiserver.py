@@ -12,8 +12,15 @@ Served:
   GET    /apis/kubeflow.org/v1beta1/namespaces/NS/P    list (labelSelector k=v[,k=v]; limit/continue pages)
   GET    /apis/kubeflow.org/v1beta1/namespaces/NS/P/N  get (404 Status naming the object)
   DELETE /apis/kubeflow.org/v1beta1/namespaces/NS/P/N  delete (optionally lingering with a deletionTimestamp)
-for P in experiments, trials, suggestions. Error bodies are Kubernetes Status objects, except the
-plain-text "404 page not found" kube-apiserver answers for a resource type it does not serve.
+for P in experiments, trials, suggestions, and of the core API (what a trial's pods say, `pods`
+and `pod_logs` set by the test as the kubelet would leave them):
+  GET    /api/v1/namespaces/NS/pods                    list (labelSelector k=v and `k in (a,b)`)
+  GET    /api/v1/namespaces/NS/pods/N/log              container, tailLines, limitBytes (text/plain;
+                                                       404 for a pod that is gone, 400 for a container
+                                                       the pod does not have)
+Error bodies are Kubernetes Status objects, except the plain-text "404 page not found"
+kube-apiserver answers for a resource type it does not serve. `forbid("GET", "pods/log", ...)`
+answers RBAC's 403 for the pods/log subresource.
 """
 from __future__ import annotations
 
@@ -33,6 +40,22 @@ GROUP, VERSION = "kubeflow.org", "v1beta1"
 PLURALS = {"experiments": "Experiment", "trials": "Trial", "suggestions": "Suggestion"}
 TOKEN = "fake-token-for-tests"
 _PATH = re.compile(rf"^/apis/{GROUP}/{VERSION}/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$")
+_CORE_PODS = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods(?:/(?P<name>[^/]+)(?P<log>/log)?)?$")
+_SELECTOR = re.compile(r"\s*([\w./-]+)\s*(?:=\s*([\w.-]*)|\s+in\s+\(([^)]*)\))\s*(?:,|$)")
+
+
+def selects(selector: str, labels: dict) -> bool:
+    """Whether a label selector (`k=v`, `k in (a,b)`, joined by commas) matches the labels."""
+    pos = 0
+    while pos < len(selector):
+        m = _SELECTOR.match(selector, pos)
+        assert m, f"the fake does not parse the selector {selector!r}"
+        key, value, values = m.groups()
+        allowed = {value} if value is not None else {v.strip() for v in values.split(",")}
+        if labels.get(key) not in allowed:
+            return False
+        pos = m.end()
+    return True
 
 
 def now() -> str:
@@ -74,6 +97,8 @@ class FakeKubernetesAPI:
         self.linger_gets = 0  # a deleted object stays (with deletionTimestamp) for this many GETs
         self.page_size = 0  # >0: list pages hold at most this many items (with a continue token)
         self._lingering: dict[tuple[str, str, str], int] = {}
+        self.pods: dict[tuple[str, str], dict] = {}  # (namespace, name) -> Pod
+        self.pod_logs: dict[tuple[str, str, str], str] = {}  # (namespace, pod, container) -> its output
         self._rv = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -109,7 +134,14 @@ class FakeKubernetesAPI:
 
     def forbid(self, method: str, plural: str, verb: str, namespace: str,
                user: str = "system:serviceaccount:team-a:default") -> None:
-        """The Status kube-apiserver's RBAC authorizer answers."""
+        """The Status kube-apiserver's RBAC authorizer answers (pods, pods/log: the core group)."""
+        if plural.startswith("pods"):
+            resource, _, sub = plural.partition("/")
+            self.fail(method, plural, 403, status_body(
+                403, "Forbidden", f'pods "x" is forbidden: User "{user}" cannot {verb} resource "{resource}"'
+                                  + (f' subresource "{sub}"' if sub else "") + f' in API group "" in the '
+                                  f'namespace "{namespace}"', {"kind": resource}), times=None)
+            return
         self.fail(method, plural, 403, status_body(
             403, "Forbidden",
             f'{plural}.{GROUP} is forbidden: User "{user}" cannot {verb} resource "{plural}" in API group '
@@ -212,6 +244,9 @@ class FakeKubernetesAPI:
             groups = [{"name": GROUP, "versions": [{"groupVersion": f"{GROUP}/{VERSION}", "version": VERSION}],
                        "preferredVersion": {"groupVersion": f"{GROUP}/{VERSION}", "version": VERSION}}]
             return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups if self.katib_installed else []}
+        core = _CORE_PODS.match(path)
+        if core:
+            return self._pods(method, core["ns"], core["name"], bool(core["log"]), query)
         if path == f"/apis/{GROUP}/{VERSION}":
             if not self.katib_installed:
                 return 404, "404 page not found\n"
@@ -235,6 +270,31 @@ class FakeKubernetesAPI:
         if method == "DELETE" and name is not None:
             return self._delete(ns, plural, name, query)
         return 405, status_body(405, "MethodNotAllowed", f"{method} is not supported by the fake")
+
+    def _pods(self, method: str, ns: str, name: str | None, log: bool, query: dict) -> tuple[int, dict | str]:
+        failure = self._scripted_failure(method, "pods/log" if log else "pods")
+        if failure is not None:
+            return failure.code, failure.body
+        if method != "GET":
+            return 405, status_body(405, "MethodNotAllowed", f"{method} is not supported by the fake")
+        if name is None:
+            items = [copy.deepcopy(p) for (n, _), p in sorted(self.pods.items()) if n == ns
+                     and all(selects(q, p["metadata"].get("labels") or {}) for q in query.get("labelSelector", []))]
+            return 200, {"apiVersion": "v1", "kind": "PodList", "items": items,
+                         "metadata": {"resourceVersion": str(self._rv)}}
+        pod = self.pods.get((ns, name))
+        if pod is None:
+            return 404, status_body(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"})
+        container = (query.get("container") or [""])[0]
+        if container not in {c["name"] for c in pod["spec"]["containers"] + pod["spec"].get("initContainers", [])}:
+            return 400, status_body(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        text = self.pod_logs.get((ns, name, container), "")
+        if "tailLines" in query:
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-int(query["tailLines"][0]):])
+        if "limitBytes" in query:
+            text = text.encode()[: int(query["limitBytes"][0])].decode(errors="ignore")
+        return 200, text
 
     def _not_found(self, plural: str, name: str) -> tuple[int, dict]:
         return 404, status_body(404, "NotFound", f'{plural}.{GROUP} "{name}" not found',
@@ -262,10 +322,9 @@ class FakeKubernetesAPI:
         return 201, copy.deepcopy(obj)
 
     def _list(self, ns: str, plural: str, query: dict) -> dict:
-        selector = dict(part.split("=", 1) for q in query.get("labelSelector", []) for part in q.split(",") if part)
         items = [copy.deepcopy(o) for (p, n, _), o in sorted(self.objects.items())
                  if p == plural and n == ns
-                 and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+                 and all(selects(q, o["metadata"].get("labels") or {}) for q in query.get("labelSelector", []))]
         # pages: `limit` items at most (fewer when page_size is set, as the API allows), `continue` = offset
         start = int((query.get("continue") or ["0"])[0])
         size = min(int((query.get("limit") or [len(items) or 1])[0]), self.page_size or len(items) or 1)

@@ -112,3 +112,41 @@ def succeeded_status(best: str, x: str, accuracy: str, loss: str, succeeded: lis
                                         {"name": "accuracy", "min": accuracy, "max": accuracy, "latest": accuracy},
                                         {"name": "loss", "min": loss, "max": loss, "latest": loss}]}},
             "trials": len(succeeded), "trialsSucceeded": len(succeeded), "succeededTrialList": succeeded}
+
+
+def trial_pod(trial_name: str, exit_code: int | None, reason: str = "Error", *, pod: str | None = None,
+              memory_limit: str | None = None, collector: bool = False, message: str | None = None,
+              labels: dict | None = None, namespace: str = NS, container: str = "training") -> dict:
+    """A trial's pod as the kubelet leaves it: the primary container terminated with exit_code
+    (None: still waiting, `reason` then says why). Katib's pod webhook labels it with the trial
+    (and the experiment); collector: the StdOut metrics collector sidecar it injects."""
+    ended = {"exitCode": exit_code, "reason": reason, "startedAt": "2026-11-22T10:00:05Z",
+             "finishedAt": "2026-11-22T10:00:50Z", **({"message": message} if message else {})}
+    state = {"terminated": ended} if exit_code is not None else {"waiting": {"reason": reason, "message": message}}
+    containers = [{"name": container, "image": "python:3.11-slim",
+                   "resources": {"limits": {"memory": memory_limit}} if memory_limit else {}}]
+    statuses = [{"name": container, "state": state, "ready": False, "restartCount": 0}]
+    if collector:
+        containers.append({"name": "metrics-logger-and-collector", "image": "kubeflowkatib/file-metrics-collector"})
+        statuses.append({"name": "metrics-logger-and-collector", "ready": False, "restartCount": 0,
+                         "state": {"terminated": {"exitCode": 255, "reason": "Error"}}})
+    experiment = trial_name.rsplit("-", 1)[0]
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod or f"{trial_name}-x7k2p", "namespace": namespace,
+                         "creationTimestamp": "2026-11-22T10:00:03Z",
+                         "labels": labels if labels is not None else {
+                             LABEL: experiment, "katib.kubeflow.org/trial": trial_name, "job-name": trial_name,
+                             "batch.kubernetes.io/job-name": trial_name}},
+            "spec": {"containers": containers, "restartPolicy": "Never"},
+            "status": {"phase": "Failed", "containerStatuses": statuses}}
+
+
+def failed_status(failed: list[str], succeeded: list[str] = ()) -> dict:
+    """An Experiment Katib stopped after maxFailedTrialCount."""
+    return {"startTime": "2026-11-22T10:00:00Z", "completionTime": "2026-11-22T10:02:00Z",
+            "trials": len(failed) + len(succeeded), "trialsFailed": len(failed), "failedTrialList": list(failed),
+            "trialsSucceeded": len(succeeded), "succeededTrialList": list(succeeded),
+            "currentOptimalTrial": {"observation": {}},
+            "conditions": [condition("Created", "ExperimentCreated", "Experiment is created"),
+                           condition("Failed", "ExperimentFailed", "Experiment has failed because max failed "
+                                                                   "count has reached")]}
