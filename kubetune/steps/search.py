@@ -105,6 +105,19 @@ class _Progress:
                  f"early-stopped {c.early_stopped} | {best_text}")
 
 
+def _why_trials_failed(client, namespace: str, snap, shown: int = 3) -> str:
+    """What the failed trials' pods say (kubetune.cluster.pods: exit code, OOMKilled, the log's
+    error line), for the step's error: Katib's own message rarely says why."""
+    from kubetune.cluster.pods import PodReader
+
+    reader = PodReader(client, namespace, snap.view.primary_container)
+    rows = [r for r in reader.explain(snap.rows) if failure_reason(r)]
+    lines = [f"  {r.name}: {failure_reason(r)}" for r in rows[:shown]]
+    if len(rows) > shown:
+        lines.append(f"  ... and {len(rows) - shown} more: kubetune trials {snap.view.name} -n {namespace}")
+    return "".join(f"\n{line}" for line in (["why the trials failed:"] if lines else []) + lines + reader.notes)
+
+
 def _condition(status: dict, type_: str) -> dict | None:
     return next((c for c in status.get("conditions") or [] if c.get("type") == type_ and c.get("status") == "True"),
                 None)
@@ -151,12 +164,13 @@ def run_katib(experiment: dict, *, trials_dir: str, top_k: int, namespace: str =
     if not succeeded(snap.experiment):
         failed = _condition(status, "Failed") or {}
         raise SearchFailed(f"Katib experiment {namespace}/{name} failed: {failed.get('reason', 'Failed')}: "
-                           f"{failed.get('message', '(no message)')}")
+                           f"{failed.get('message', '(no message)')}" + _why_trials_failed(client, namespace, snap))
     trials, top = rank(snap.rows, snap.view.objective_type, trials_dir, top_k,
                        leader=status["currentOptimalTrial"].get("bestTrialName") or "")
     if not top:
         raise SearchFailed(f"Katib experiment {namespace}/{name} succeeded but no trial finished with "
-                           f"{objective['objectiveMetricName']}: see `kubetune trials {name} -n {namespace}`")
+                           f"{objective['objectiveMetricName']}: see `kubetune trials {name} -n {namespace}`"
+                           + _why_trials_failed(client, namespace, snap))
     say(f"Katib experiment {namespace}/{name} succeeded: best {top[0].name} "
         f"{objective['objectiveMetricName']}={top[0].objective:.4g}")
     return SearchResult("katib", name, namespace, objective["objectiveMetricName"], snap.view.objective_type,

@@ -209,3 +209,24 @@ def test_api_answer_after_create_error_is_reported(fake_api, kubeconfig, tmp_pat
     fake_api.fail("POST", "experiments", 500, status_body(500, "InternalError", "etcdserver: request timed out"))
     with pytest.raises(ClusterError, match="etcdserver: request timed out"):
         search_step(str(tmp_path / "out"), **SEARCH_ARGS, say=lambda _: None)
+
+
+def test_failed_experiment_says_what_the_trials_pods_say(fake_api, kubeconfig, tmp_path):
+    """Katib's message says only that too many trials failed; the step's error adds why, from the
+    failed trials' pods (kubetune.cluster.pods), as `kubetune trials -n` does."""
+    from katib_objects import trial_pod
+
+    def failed(f):
+        f.put("trials", katib_trial(f"{NAME}-aaa", "0.01", "Failed"))
+        f.pods[(NS, f"{NAME}-aaa-x7k2p")] = trial_pod(f"{NAME}-aaa", 2)
+        f.pod_logs[(NS, f"{NAME}-aaa-x7k2p", "training")] = (
+            "epoch=1 accuracy=0.1\n[trainer] error: data path /datasets/digits does not exist\n")
+        f.set_status("experiments", NS, NAME, experiment_status(
+            [CREATED, condition("Failed", "ExperimentMaxFailedTrialsReached",
+                                "Experiment has failed because max failed count has reached")]))
+    fake_api.timeline = [failed]
+    with pytest.raises(SearchFailed) as info:
+        search_step(str(tmp_path / "out"), **SEARCH_ARGS, say=lambda _: None)
+    message = str(info.value)
+    assert "max failed count has reached\nwhy the trials failed:" in message, message
+    assert f"{NAME}-aaa: exit code 2: [trainer] error: data path /datasets/digits does not exist" in message
