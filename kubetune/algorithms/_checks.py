@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from kubetune.experiment import distributions as dist_table
 from kubetune.experiment.access import as_list
 from kubetune.experiment.errors import Problem, did_you_mean, error, show, warning
 from kubetune.experiment.extension_form import FORM_SETTINGS
@@ -281,6 +282,32 @@ def duplicate_names(ctx: AlgorithmContext) -> list[Problem]:
             problems.append(error(f"spec.parameters[{i}].name", f"duplicate parameter name {show(name)}",
                                   f"algorithm {ctx.name} rejects repeated parameter names"))
         seen.add(name)
+    return problems
+
+
+def positive_min_message(algorithm: str, found: tuple) -> str:
+    """Lint's and kubetune run's words for a log scale that needs min > 0 (`found`: what
+    kubetune.experiment.distributions.needs_positive_min returned)."""
+    eras, behaviour, _ = found
+    service = dist_table.ALGORITHM_SERVICE[algorithm].name.lower()
+    detail = behaviour.detail.split(";")[0]  # (what follows is about the step)
+    return f"{dist_table.era_span(eras)}: {service} samples {detail}, which needs min > 0"
+
+
+def log_min_problems(ctx: AlgorithmContext) -> list[Problem]:
+    """min <= 0 where the newest Katib service takes a logarithm of min (hyperopt's math.log(min),
+    skopt's log-uniform prior): its validation lets it through, then every suggestion call fails,
+    so kubetune run refuses it (rather than raising min as the optuna service does). Read from the
+    table of kubetune.experiment.distributions, for every algorithm (registry.run_time_problems)."""
+    problems = []
+    for i, p in ctx.parameters():
+        if not p.is_numeric or p.min is None or p.min > 0:
+            continue
+        found = dist_table.needs_positive_min(ctx.name, p.type, p.distribution or "uniform")
+        if found is not None and found[2]:
+            problems += at_run_time([error(f"spec.parameters[{i}].feasibleSpace.min",
+                                           positive_min_message(ctx.name, found),
+                                           "raise min above 0")], katib_fails=True)
     return problems
 
 

@@ -14,6 +14,7 @@ from kubetune.algorithms._checks import (
     AlgorithmContext,
     is_kubetune_setting,
     kubetune_flag,
+    positive_min_message,
 )
 from kubetune.algorithms.earlystopping import find_early_stopping
 from kubetune.algorithms.registry import FORWARDS, IGNORES, REJECTS, Algorithm, find_algorithm, run_time_problems
@@ -29,16 +30,43 @@ from kubetune.experiment.validate import settings_of
 _UNREGISTERED = Algorithm("", lambda ctx: [])
 
 
-def parsed_space_size(spec: dict) -> int | None:
-    """The number of distinct points when every parameter parses and the space is finite."""
+def parsed_space_size(spec: dict, algorithm: str = "") -> int | None:
+    """The number of distinct points when every parameter parses and the space is finite: the
+    grid min + k * step, or what `algorithm` draws where kubetune.experiment.distributions says
+    it draws something else (random and tpe: the multiples of the step that hyperopt's rounding
+    gives; an unclipped normal: any value)."""
     params = lint_parameters(spec)
     parsed = [p for _, _, p in params if p is not None]
     if not parsed or len(parsed) != len(params):
         return None
     try:
-        return space_size(parsed)
-    except ValueError:
+        if not algorithm:
+            return space_size(parsed)
+        total = 1
+        for p in parsed:
+            count = _drawn_count(algorithm, p)
+            if count is None:
+                return None
+            total *= count
+        return total
+    except (ValueError, ArithmeticError):
         return None
+
+
+def _drawn_count(algorithm: str, p: Parameter) -> int | None:
+    dist = p.distribution or dist_table.UNIFORM
+    local = dist_table.local_behaviour(algorithm, p.type, dist) if p.is_numeric else None
+    if local is None:
+        return p.cardinality()
+    if local.sample == dist_table.S_NORMAL:
+        return None  # not clipped to [min, max]: unbounded
+    step = p.step or (1 if p.type == "int" else None)
+    if not local.step_multiples or step is None:
+        return p.cardinality()
+    low = p.min
+    if dist == dist_table.LOG_UNIFORM:  # kubetune run's floor (Katib's hyperopt refuses min <= 0)
+        low = max(low, 1 if p.type == "int" else 1e-10)
+    return dist_table.step_multiples(low, p.max, step).count
 
 
 def algorithm_lint(exp: Experiment) -> list[Problem]:
@@ -65,7 +93,7 @@ def _budget(spec: dict, name: str, algorithm: Algorithm) -> list[Problem]:
     max_trials = spec.get("maxTrialCount")
     if not algorithm.repeats_points or not isinstance(max_trials, int):
         return []
-    size = parsed_space_size(spec)
+    size = parsed_space_size(spec, name)
     if size is None or max_trials <= size:
         return []
     return [warning("spec.maxTrialCount", f"the search space has only {size} distinct points but "
@@ -180,14 +208,11 @@ def _distribution_problems(path: str, algorithm: str, p: Parameter, dist: str,
         message = "; ".join(said) + (" (a cluster run differs from kubetune run)" if differs else "")
         problems.append(warning(f"{path}.distribution", message,
                                 _distribution_hint(algorithm, p.type, dist, history)))
-    log_scale = [(eras, b) for eras, b in history if b.positive_min]
-    if log_scale and p.min is not None and p.min <= 0:
-        eras = tuple(era for group, _ in log_scale for era in group)
-        b = log_scale[-1][1]
-        service = dist_table.ALGORITHM_SERVICE[algorithm].name.lower()
-        problems.append(warning(f"{path}.min", f"{dist_table.era_span(eras)}: {service} samples "
-                                f"{b.detail}, which needs min > 0: every suggestion call fails and the "
-                                "experiment hangs", "raise min above 0"))
+    found = dist_table.needs_positive_min(algorithm, p.type, dist)
+    if found is not None and not found[2] and p.min is not None and p.min <= 0:
+        # (where kubetune run refuses it too, the run-time check log_min_problems says so)
+        problems.append(warning(f"{path}.min", positive_min_message(algorithm, found) + ": every suggestion "
+                                "call fails and the experiment hangs", "raise min above 0"))
     return problems
 
 

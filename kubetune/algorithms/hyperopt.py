@@ -19,6 +19,9 @@ step as hp.qnormal / hp.qlognormal; uniform/logUniform with a step (always for a
 hp.quniform / hp.qloguniform; each quantised as round(x / step) * step, ints then int()
 (`SearchSpace(**hyperopt_options(algorithm))`, kubetune.algorithms.space). The service rejects
 unknown setting names.
+
+Ranges the service fails on although Katib's validation lets them through are refused
+(`equal_bounds`: min == max; a log scale from min <= 0 is the registry's table-driven check).
 """
 
 from __future__ import annotations
@@ -58,6 +61,39 @@ def hyperopt_suggester(request: AlgorithmRequest, sampler_factory: SamplerFactor
     return OptunaSuggester(request.algorithm, space, request.direction, sampler_factory, before_ask)
 
 
+def equal_bounds(ctx: AlgorithmContext) -> list[Problem]:
+    """min == max, which Katib's validation lets through (checked against hyperopt 0.2.5, Katib's
+    pin, and 0.2.7). hp.uniform, hp.quniform, hp.loguniform and hp.qloguniform raise ValueError
+    ("low should be less than high") when the bounds they get (min and max, or their logarithms)
+    are equal and both non-zero (pyll_utils.validate_distribution_range tests `low and high`), so
+    every suggestion call fails. Otherwise (uniform 0..0, logUniform 1..1, normal and logNormal,
+    sigma 0) random draws the one value, as kubetune run does, and tpe's model fails
+    (AssertionError) on every call after the first request's random trials."""
+    problems = []
+    for i, p in ctx.parameters():
+        dist = p.distribution or "uniform"
+        if not p.is_numeric or p.min is None or p.min != p.max or (dist.startswith("log") and p.min <= 0):
+            continue  # (a log scale's min <= 0 is log_min_problems')
+        value = p.format_value(p.min)
+        if dist in ("uniform", "logUniform") and (math.log(p.min) if dist == "logUniform" else p.min) != 0:
+            step = p.step or (1 if p.type == "int" else None)  # Katib's loader fills an int's step
+            ln = "ln " if dist == "logUniform" else ""
+            call = (f"hp.{'q' if step else ''}{'log' if ln else ''}uniform({ln}{value}, {ln}{value}"
+                    f"{f', {p.format_value(step)}' if step else ''})")
+            what = (f"Katib's hyperopt service builds {call}, which raises ValueError (low should be "
+                    "less than high)")
+        elif ctx.name == "tpe":
+            what = ("hyperopt's TPE fails (AssertionError) on a range of width 0 as soon as it models "
+                    "the trials: only the first request's random trials are created")
+        else:
+            continue
+        problems += at_run_time([error(f"spec.parameters[{i}].feasibleSpace.max",
+                                       f"min and max are both {value}: {what}",
+                                       "widen the range, or set the value in the trial template")],
+                                katib_fails=True)
+    return problems
+
+
 # ---- random ------------------------------------------------------------------------------------
 
 def check_random(ctx: AlgorithmContext) -> list[Problem]:
@@ -85,8 +121,8 @@ def check_tpe(ctx: AlgorithmContext) -> list[Problem]:
 
 
 def run_tpe(ctx: AlgorithmContext) -> list[Problem]:
-    """An infinite prior_weight passes `> 0` but makes every TPE weight infinite."""
-    problems = []
+    """An infinite prior_weight passes `> 0` but makes every TPE weight infinite; min == max."""
+    problems = equal_bounds(ctx)
     for i, name, text in ctx.katib_settings():
         ok, value = parses(float, text)
         if name == "prior_weight" and ok and value > 0 and not math.isfinite(value):
@@ -126,6 +162,6 @@ def make_tpe(request: AlgorithmRequest) -> OptunaSuggester:
 
 
 ALGORITHMS = (
-    Algorithm("random", check_random, make_random, unknown_settings=REJECTS),
+    Algorithm("random", check_random, make_random, run_check=equal_bounds, unknown_settings=REJECTS),
     Algorithm("tpe", check_tpe, make_tpe, run_check=run_tpe, unknown_settings=REJECTS),
 )

@@ -32,6 +32,7 @@ from kubetune.algorithms._checks import (
     check_kubetune_settings,
     guarded,
     kubetune_flag,
+    log_min_problems,
     split_kubetune_settings,
 )
 from kubetune.algorithms.base import Suggester, SuggestionError, objective_direction
@@ -149,7 +150,7 @@ def run_time_problems(ctx: AlgorithmContext) -> list[Problem]:
     """What the service's validation lets through: errors fail every suggestion call (the local
     engine refuses them, lint warns), warnings are settings the service ignores."""
     algorithm = _ALGORITHMS.get(ctx.name)
-    return [] if algorithm is None else guarded(algorithm.run_check, ctx)
+    return [] if algorithm is None else guarded(algorithm.run_check, ctx) + guarded(log_min_problems, ctx)
 
 
 def _string_settings(algorithm: str, settings: Mapping[str, str] | None) -> dict[str, str]:

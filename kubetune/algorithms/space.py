@@ -11,7 +11,8 @@ Distributions (Katib's `feasibleSpace.distribution`, default `uniform`):
 
 * `uniform`: Optuna `IntDistribution(min, max, step)` / `FloatDistribution(min, max, step)`.
 * `logUniform`: Optuna `log=True` with Katib's optuna-service bounds: low = max(1, min) for int,
-  max(1e-10, min) for double. With a `step` (other than 1 for ints) the log-uniform draw is snapped
+  max(1e-10, min) for double (random, tpe and bayesianoptimization refuse min <= 0 before this, as
+  their Katib services hang on it: kubetune.algorithms._checks.log_min_problems). With a `step` (other than 1 for ints) the log-uniform draw is snapped
   to the nearest point of the step grid, so every value stays on the grid (Katib's optuna service
   drops the step instead).
 * `hyperopt_quantised=True` (random and tpe, whose Katib service is hyperopt) changes both where a

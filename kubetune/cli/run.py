@@ -31,7 +31,7 @@ def cmd_run(args) -> int:
     blocking, _ = report_check(args.file, exp, args.strict)
     if blocking:
         raise UserError(f"{args.file}: not run ({blocking} problem(s) above)")
-    from kubetune.algorithms import cluster_only  # here: building the parser loads no algorithm code
+    from kubetune.algorithms import SuggestionError, cluster_only  # here: building the parser loads no algorithm code
 
     if exp.algorithm is not None and (why := cluster_only(exp.algorithm.name)) is not None:
         raise UserError(f"{args.file}: not run: spec.algorithm.algorithmName: {why}")
@@ -44,7 +44,7 @@ def cmd_run(args) -> int:
         engine = LocalEngine(exp, args.workdir, overrides, reporter=reporter, seed=args.seed,
                              launcher=getattr(args, "launcher", None))
         result = engine.run()
-    except (EngineError, TemplateError, CollectorError, ValueError) as e:
+    except (EngineError, TemplateError, CollectorError, SuggestionError, ValueError) as e:
         raise UserError(str(e)) from None
     finally:
         reporter.close()

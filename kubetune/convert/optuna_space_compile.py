@@ -43,8 +43,10 @@ def compile_space(doc: dict, source: str = "<space>") -> dict:
     algorithm = _algorithm(problems, doc.get("algorithm", "tpe"))
     counts = {key: _count(problems, key, doc.get(key)) for key in ("trials", "parallel", "maxFailed")}
     container, volumes, deadline, primary = _container(problems, doc.get("trial"))
+    resource = next((x["value"] for x in algorithm.get("algorithmSettings", [])
+                     if x["name"] == "resource_name"), "")  # hyperband's: it sets those values
     parameters, trial_parameters, args, conditions = compile_parameters(problems, doc.get("parameters"),
-                                                                        algorithm["algorithmName"])
+                                                                        algorithm["algorithmName"], resource)
     problems.raise_if_any()
 
     container["args"] = list(container.get("args", [])) + args

@@ -18,10 +18,11 @@ from .nni_encode import MAX_LIST
 from .optuna_space_format import FIXED_KEYS, NAME_RE, PARAMETER_KEYS, PARAMETER_TYPES, check_keys
 
 
-def compile_parameters(problems: Problems, node: Any, algorithm: str = "tpe"
+def compile_parameters(problems: Problems, node: Any, algorithm: str = "tpe", resource: str = ""
                        ) -> tuple[list[dict], list[dict], list[str], dict[str, dict]]:
     """(Katib parameters, trialParameters, extra args, conditions annotation entries). `algorithm`
-    decides how a step is written (`_keep_step_meaning`)."""
+    decides how a step is written (`_keep_step_meaning`), except for the `resource` parameter
+    (hyperband's resource_name), whose values the algorithm sets rather than samples."""
     if not isinstance(node, dict) or not node:
         problems.add("parameters", "required: a mapping name -> {type: categorical|float|int, ...} or a fixed value")
         return [], [], [], {}
@@ -47,7 +48,7 @@ def compile_parameters(problems: Problems, node: Any, algorithm: str = "tpe"
         katib = _categorical(problems, path, spec) if kind == "categorical" else _numeric(problems, path, spec, kind)
         if katib is None:
             continue
-        note = _keep_step_meaning(katib, algorithm)
+        note = "" if name == resource else _keep_step_meaning(katib, algorithm)
         types[name] = kind
         parameters.append({"name": name, **katib})
         tp: dict[str, Any] = {"name": name, "reference": name}
@@ -158,27 +159,38 @@ def _numeric(problems: Problems, path: str, spec: dict, kind: str) -> dict | Non
 
 
 def _keep_step_meaning(katib: dict, algorithm: str) -> str:
-    """Optuna's step means low + k * step. Where `algorithm` draws other values for the step
-    (random, tpe: Katib's hyperopt rounds to multiples of the step from 0), rewrite the parameter
-    in place as a discrete list of Optuna's values, as kubetune.convert.nni_encode does for NNI's
-    q-types; returns the note saying so ("" when nothing changed)."""
+    """Optuna's step means low + k * step. Where a Katib service for `algorithm` draws other values
+    for the step (kubetune.experiment.distributions: random and tpe round to multiples of the step
+    from 0; bayesianoptimization and hyperband never read it), rewrite the parameter in place as a
+    list of Optuna's values (discrete, or categorical where the service takes discrete values as
+    integers only), as kubetune.convert.nni_encode does for NNI's q-types; returns the note
+    saying so ("" when nothing changed)."""
     space, ptype = katib["feasibleSpace"], katib["parameterType"]
     if "step" not in space:
         return ""
-    changed = dist_table.step_changes_values(algorithm, ptype, space.get("distribution", "uniform"),
-                                             float(space["min"]), float(space["max"]), float(space["step"]))
-    if changed is None:
+    dist = space.get("distribution", "uniform")
+    low, high, step = float(space["min"]), float(space["max"]), float(space["step"])
+    changed = dist_table.step_changes_values(algorithm, ptype, dist, low, high, step)
+    ignored = None if changed else dist_table.step_ignored(algorithm, ptype, dist, low, high, step)
+    if changed is not None:
+        drawn, grid = changed
+        why = (f"{algorithm} (Katib's hyperopt) would draw multiples of {space['step']} "
+               f"({dist_table.show_values(drawn, ptype)})")
+    elif ignored is not None:
+        eras, grid = ignored
+        service = dist_table.ALGORITHM_SERVICE[algorithm].name
+        why = (f"{dist_table.era_span(eras)}: Katib's {service} service for {algorithm} ignores the step "
+               f"and would draw any {'integer' if ptype == 'int' else 'number'} of [{space['min']}, {space['max']}]")
+    else:
         return ""
-    drawn, grid = changed
     was = (f"Optuna's {space['min']}..{space['max']} step {space['step']} "
            f"({dist_table.show_values(grid, ptype)})")
-    hyperopt = (f"{algorithm} (Katib's hyperopt) would draw multiples of {space['step']} "
-                f"({dist_table.show_values(drawn, ptype)})")
     if grid.count > MAX_LIST:
-        return f"{was} kept as a step although {hyperopt}: too many values to list"
+        return f"{was} kept as a step although {why}: too many values to list"
     values = [katib_string(int(v) if ptype == "int" else float(v)) for v in grid.values()]
-    katib["parameterType"], katib["feasibleSpace"] = "discrete", {"list": values}
-    return f"{was} written as a discrete list: {hyperopt}"
+    list_type = dist_table.list_type(algorithm, ptype)
+    katib["parameterType"], katib["feasibleSpace"] = list_type, {"list": values}
+    return f"{was} written as a {list_type} list: {why}"
 
 
 def _number(value: Any) -> float | None:

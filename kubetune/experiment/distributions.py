@@ -48,11 +48,17 @@ truncated to [min, max] elsewhere; for those, a step quantises as hyperopt's hp.
 hp.qloguniform (`LOCAL_HYPEROPT_QUANTISED`), elsewhere it is the grid min + k * step; it
 refuses what the newest Katib rejects unless `kubetune.allow_normal: "true"`; its grid samples
 the step grid.
+
+Where a step is not read at all (`drops_step`: skopt, hyperband, and the optuna/goptuna log-uniform
+without its step) any value of [min, max] is drawn; `kubetune run` keeps the step, and `kubetune
+convert optuna` writes such a step as a list (`step_ignored`, `list_type`). `needs_positive_min`
+says which versions fail on min <= 0 (math.log(min), skopt's log-uniform prior) and whether
+`kubetune run` refuses it too (where the newest Katib fails: kubetune.algorithms._checks).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 UNIFORM, LOG_UNIFORM, NORMAL, LOG_NORMAL = "uniform", "logUniform", "normal", "logNormal"
@@ -97,6 +103,8 @@ class Behaviour:
     # a step draws round(x / step) * step of a (log-)uniform draw over [min, max]: multiples of the
     # step from 0, not min + k * step (hyperopt's quniform; a normal's min/max only set mu, sigma)
     step_multiples: bool = False
+    # the step is never read: any value of [min, max] is drawn (an int: any integer of it)
+    drops_step: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ ALGORITHM_SERVICE: dict[str, Service] = {
 
 _UNIFORM = Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max]")
 _OPTUNA_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [max(min, 1 for int or 1e-10 for "
-                        "double), max], without the step")
+                        "double), max], without the step", drops_step=True)
 _OPTUNA_DROPS = Behaviour(STUCK, "", "leaves the parameter out of every suggestion (it has no "
                           "branch for {dist}) and trial creation fails on the missing value")
 _OPTUNA_RAISES = Behaviour(STUCK, "", "raises on {dist} when asked for suggestions (ValueError: "
@@ -128,15 +136,20 @@ _GRID = Behaviour(FOLLOWS, S_GRID, "every point of the step grid")
 _GRID_IGNORES = Behaviour(IGNORED, S_GRID, "the points of the step grid, as for uniform")
 _GOPTUNA_UNIFORM = Behaviour(IGNORED, S_UNIFORM, "uniformly over [min, max], on the step grid "
                              "if a step is set")
-_GOPTUNA_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max], without the step")
+_GOPTUNA_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max], without the step",
+                         drops_step=True)
 _GOPTUNA_RAISES = Behaviour(STUCK, "", "fails to build its search space ('unsupported "
                             "distribution'): validation reports that as INTERNAL, which Katib's "
                             "controller treats as valid, and every suggestion call then fails")
-_SKOPT_INT = Behaviour(IGNORED, S_UNIFORM, "uniform integers over [min, max], without the step")
+# skopt's Integer(min, max) / Real(min, max, prior) never read the step (skopt/base_service.py)
+_SKOPT_INT = Behaviour(IGNORED, S_UNIFORM, "uniform integers over [min, max], without the step",
+                       drops_step=True)
 _SKOPT_ALWAYS_LOG = Behaviour(IGNORED, S_LOG, "every double log-uniformly over [min, max]",
-                              positive_min=True)
+                              positive_min=True, drops_step=True)
 _SKOPT_LOG = Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (prior \"log-uniform\")",
-                       positive_min=True)
+                       positive_min=True, drops_step=True)
+_SKOPT_UNIFORM = Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max], without the step",
+                           drops_step=True)
 _SKOPT_RAISES = Behaviour(STUCK, "", "raises on {dist} when it builds its optimizer on the "
                           "first suggestion call (ValueError: only UNIFORM and LOG_UNIFORM)")
 _HYPEROPT_Q = ("; with a step (always for an int, 1 by default) {q}: round(x / step) * step, "
@@ -152,7 +165,9 @@ _HYPEROPT_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a normal with mu = (min + max) 
 _HYPEROPT_LOG_NORMAL = Behaviour(FOLLOWS, S_NORMAL, "a log-normal with mu, sigma taken on "
                                  "ln(min)..ln(max) that is not clipped to [min, max]",
                                  positive_min=True)
-_HYPERBAND_UNIFORM = Behaviour(IGNORED, S_UNIFORM, "uniformly over [min, max], ignoring the step")
+# hyperband/parsing_util.py: an int is int(round(x)) of a uniform x over [min, max], a double x
+_HYPERBAND_UNIFORM = Behaviour(IGNORED, S_UNIFORM, "uniformly over [min, max], ignoring the step",
+                               drops_step=True)
 _PBT_GRID = Behaviour(IGNORED, S_GRID, "uniformly from the step grid")
 
 
@@ -184,15 +199,16 @@ _GOPTUNA_INT = _rows(uniform=_same(_UNIFORM), logUniform=_GOPTUNA_REJECTS,
 _SKOPT_INT_BEFORE = {V0_19: _SKOPT_INT, PR_2666: _SKOPT_INT}
 _SKOPT_DOUBLE_BEFORE = {V0_19: _SKOPT_ALWAYS_LOG, PR_2666: _SKOPT_ALWAYS_LOG}
 _SKOPT_INT_ROWS = _rows(uniform=_same(Behaviour(FOLLOWS, S_UNIFORM, "uniform integers over "
-                                                "[min, max], without the step")),
+                                                "[min, max], without the step", drops_step=True)),
                         logUniform={**_SKOPT_INT_BEFORE, PR_2689: _SKOPT_LOG},
                         normal={**_SKOPT_INT_BEFORE, PR_2689: _SKOPT_RAISES},
                         logNormal={**_SKOPT_INT_BEFORE, PR_2689: _SKOPT_RAISES})
-_SKOPT_DOUBLE_ROWS = _rows(uniform={**_SKOPT_DOUBLE_BEFORE, PR_2689: _UNIFORM},
+_SKOPT_DOUBLE_ROWS = _rows(uniform={**_SKOPT_DOUBLE_BEFORE, PR_2689: _SKOPT_UNIFORM},
                            logUniform={**_SKOPT_DOUBLE_BEFORE, PR_2689: _SKOPT_LOG},
                            normal={**_SKOPT_DOUBLE_BEFORE, PR_2689: _SKOPT_RAISES},
                            logNormal={**_SKOPT_DOUBLE_BEFORE, PR_2689: _SKOPT_RAISES})
-_HYPERBAND_ROWS = _rows(uniform=_same(Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max]")),
+_HYPERBAND_ROWS = _rows(uniform=_same(Behaviour(FOLLOWS, S_UNIFORM, "uniformly over [min, max], "
+                                                "ignoring the step", drops_step=True)),
                         logUniform=_same(_HYPERBAND_UNIFORM), normal=_same(_HYPERBAND_UNIFORM),
                         logNormal=_same(_HYPERBAND_UNIFORM))
 _PBT_ROWS = _rows(uniform=_same(Behaviour(FOLLOWS, S_GRID, "uniformly from the step grid")),
@@ -238,8 +254,8 @@ _LOCAL_WORDS = {
 _LOCAL_SAMPLE = {UNIFORM: S_UNIFORM, LOG_UNIFORM: S_LOG, NORMAL: S_TRUNCATED, LOG_NORMAL: S_TRUNCATED}
 _LOCAL_HYPEROPT = {  # LOCAL_UNCLIPPED_NORMAL / _HYPEROPT_QUANTISED: what _HYPEROPT_ROWS say
     UNIFORM: _HYPEROPT_UNIFORM,
-    LOG_UNIFORM: Behaviour(FOLLOWS, S_LOG, "log-uniformly over [max(min, 1 for int or 1e-10 for "
-                           "double), max]" + _HYPEROPT_Q.format(q="hp.qloguniform"),
+    LOG_UNIFORM: Behaviour(FOLLOWS, S_LOG, "log-uniformly over [min, max] (refusing min <= 0, "
+                           "which hangs Katib)" + _HYPEROPT_Q.format(q="hp.qloguniform"),
                            step_multiples=True),
     NORMAL: Behaviour(FOLLOWS, S_NORMAL, "hyperopt's normal, mu = (min + max) / 2, sigma = (max - "
                       "min) / 6, not clipped to [min, max] (with a step: round(x / step) * step)"),
@@ -271,8 +287,7 @@ def _era_rows(algorithm: str, ptype: str, dist: str) -> dict[Era, Behaviour] | N
 
 
 def _with_dist(behaviour: Behaviour, dist: str) -> Behaviour:
-    return Behaviour(behaviour.outcome, behaviour.sample, behaviour.detail.format(dist=dist),
-                     behaviour.positive_min)
+    return replace(behaviour, detail=behaviour.detail.format(dist=dist))
 
 
 def katib_behaviour(algorithm: str, ptype: str, dist: str, era: Era = NEWEST) -> Behaviour | None:
@@ -349,6 +364,46 @@ def draws_step_multiples(algorithm: str, ptype: str, dist: str) -> bool:
     local = local_behaviour(algorithm, ptype, dist)
     return (local is not None and local.step_multiples) or any(
         b.step_multiples for _, b in katib_history(algorithm, ptype, dist))
+
+
+def needs_positive_min(algorithm: str, ptype: str, dist: str
+                       ) -> tuple[tuple[Era, ...], Behaviour, bool] | None:
+    """(the Katib versions whose service fails on every suggestion call unless min > 0, the newest
+    such behaviour, whether `kubetune run` refuses min <= 0 too: it does where the newest Katib
+    fails and it has a suggester); None when no version needs it."""
+    found = [(eras, b) for eras, b in katib_history(algorithm, ptype, dist) if b.positive_min]
+    if not found:
+        return None
+    eras = tuple(era for group, _ in found for era in group)
+    refused = NEWEST in eras and local_behaviour(algorithm, ptype, dist) is not None
+    return eras, found[-1][1], refused
+
+
+def step_ignored(algorithm: str, ptype: str, dist: str, low: float | int, high: float | int,
+                 step: float | int | None) -> tuple[tuple[Era, ...], StepValues] | None:
+    """(the Katib versions whose service never reads this step and draws any value of [min, max],
+    the grid min + k * step meant) when that changes what is drawn (a double step, an int step
+    above 1); None otherwise. `kubetune run` keeps the step (module doc)."""
+    if step in (None, 0) or low is None or high is None or (ptype == "int" and step == 1):
+        return None
+    eras = tuple(era for group, b in katib_history(algorithm, ptype, dist) if b.drops_step
+                 for era in group)
+    if not eras:
+        return None
+    try:
+        return eras, step_grid(low, high, step)
+    except (InvalidOperation, ValueError, OverflowError):
+        return None
+
+
+# Katib's hyperband reads a discrete list as integers (hyperband/parsing_util.py:
+# [int(x) for x in list]): a list of doubles fails every suggestion call, a categorical one works.
+DISCRETE_INTS_ONLY = frozenset({"hyperband"})
+
+
+def list_type(algorithm: str, ptype: str) -> str:
+    """The parameterType that lists the values of an int or double parameter for `algorithm`."""
+    return "categorical" if ptype == "double" and algorithm in DISCRETE_INTS_ONLY else "discrete"
 
 
 # ---------------------------------------------------------------------------------------------

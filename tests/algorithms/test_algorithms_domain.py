@@ -35,8 +35,9 @@ def bumpy(assignments: dict[str, str]) -> float:
 
 
 CASES = [
-    ("random", {}, every_kind(), 60, 4),
-    ("tpe", {"random_state": "3"}, every_kind(), 60, 4),
+    # (an int logUniform from 0 hangs Katib's hyperopt, math.log(0): random and tpe refuse it)
+    ("random", {}, [p for p in every_kind() if p.name != "i_log_zero"], 60, 4),
+    ("tpe", {"random_state": "3"}, [p for p in every_kind() if p.name != "i_log_zero"], 60, 4),
     ("multivariate-tpe", {"n_startup_trials": "8", "random_state": "3", **ALLOW}, every_kind(),
      60, 4),
     ("sobol", ALLOW, every_kind(), 60, 4),

@@ -78,3 +78,20 @@ def test_a_cluster_only_algorithm_is_refused_naming_kubetune_submit(tmp_path, fi
     assert "not run: spec.algorithm.algorithmName:" in r.stderr and "runs on a Katib cluster only" in r.stderr
     assert "kubetune submit" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "runs").exists()  # nothing started, no state written
+
+
+@pytest.mark.parametrize("algorithm, feasible, says", [
+    # Katib's optuna service rejects normal/logNormal at suggestion time: the experiment would hang
+    ("multivariate-tpe", {"min": "0.0001", "max": "0.1", "distribution": "logNormal"}, "parameter lr"),
+    # hyperopt takes ln(min): a logUniform from 0 hangs Katib's random/tpe
+    ("random", {"min": "0", "max": "0.1", "distribution": "logUniform"}, "spec.parameters[0].feasibleSpace.min"),
+])
+def test_a_space_the_katib_service_cannot_sample_is_refused_cleanly(tmp_path, algorithm, feasible, says):
+    raw = experiment("unsampled")
+    raw["spec"]["algorithm"] = {"algorithmName": algorithm}
+    raw["spec"]["parameters"][0]["feasibleSpace"] = feasible
+    path = write_experiment(tmp_path, raw)
+    r = kubetune("run", str(path), "--workdir", str(tmp_path / "runs"))
+    assert r.returncode == 2, r.stderr
+    assert "kubetune: error:" in r.stderr and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert _trials_run(tmp_path / "runs" / "unsampled") == []

@@ -139,3 +139,46 @@ def test_random_and_tpe_quantise_steps_as_hyperopt_locally_and_on_katib():
         assert not t.samples_hyperopt_quantised(algorithm)
         assert "quniform" not in t.local_behaviour(algorithm, "int", "uniform").detail
     assert "snapped to the step grid" in t.local_behaviour("multivariate-tpe", "double", "logUniform").detail
+
+
+def test_katib_behaviour_keeps_every_flag_of_the_table():
+    # (katib_history fills the {dist} placeholder: the step flags must survive it)
+    assert t.katib_behaviour("tpe", "int", "uniform", t.V0_19).step_multiples
+    assert t.katib_behaviour("bayesianoptimization", "int", "uniform", t.V0_19).drops_step
+
+
+@pytest.mark.parametrize("algorithm, ptype, dist, step, eras", [
+    ("bayesianoptimization", "int", "uniform", 2, t.ERAS),  # Integer(min, max)
+    ("bayesianoptimization", "double", "uniform", 0.1, t.ERAS),  # Real(min, max[, prior])
+    ("hyperband", "int", "uniform", 2, t.ERAS),  # int(round(x)) of a uniform x
+    ("hyperband", "double", "normal", 0.1, t.ERAS),
+    ("bayesianoptimization", "int", "uniform", 1, ()),  # every integer either way
+    ("cmaes", "int", "uniform", 2, ()),  # goptuna's StepIntUniform
+    ("grid", "double", "uniform", 0.1, ()),
+    ("random", "int", "uniform", 2, ()),  # read, as multiples (step_changes_values)
+    ("multivariate-tpe", "int", "uniform", 2, ()),
+])
+def test_services_that_never_read_the_step(algorithm, ptype, dist, step, eras):
+    found = t.step_ignored(algorithm, ptype, dist, 1, 7, step)
+    assert (found[0] if found else ()) == eras
+    if found:
+        assert found[1].values()[:2] == [1, 1 + t._decimal(step)]
+
+
+def test_list_type_avoids_hyperbands_integer_discrete_lists():
+    assert t.list_type("hyperband", "double") == "categorical"
+    assert t.list_type("hyperband", "int") == t.list_type("bayesianoptimization", "double") == "discrete"
+
+
+@pytest.mark.parametrize("algorithm, ptype, dist, eras, refused", [
+    ("tpe", "double", "logUniform", t.ERAS, True),  # math.log(min)
+    ("random", "int", "logNormal", t.ERAS, True),
+    ("bayesianoptimization", "double", "logUniform", t.ERAS, True),
+    ("bayesianoptimization", "double", "uniform", (t.V0_19, t.PR_2666), False),  # log-uniform then
+    ("multivariate-tpe", "double", "logUniform", None, False),  # raises min to 1e-10
+])
+def test_which_katib_versions_need_a_positive_min_and_whether_kubetune_run_refuses(
+        algorithm, ptype, dist, eras, refused):
+    found = t.needs_positive_min(algorithm, ptype, dist)
+    assert (found[0] if found else None) == eras
+    assert bool(found and found[2]) == refused

@@ -1,6 +1,7 @@
 """A step keeps Optuna's meaning (low + k * step) under every algorithm: random and tpe (Katib's
-hyperopt rounds to multiples of the step from 0) get a discrete list; and `when` values of an int
-parent are checked against what the algorithm draws."""
+hyperopt rounds to multiples of the step from 0), bayesianoptimization and hyperband (their Katib
+services never read the step) get a list; and `when` values of an int parent are checked against
+what the algorithm draws."""
 from __future__ import annotations
 
 import random
@@ -89,3 +90,37 @@ def test_when_values_an_int_parent_never_draws_are_errors():
     assert "4 is never drawn for k (the values are min + k * 2: 1, 3, 5)" in p.message
     # the converter's discrete list keeps 3 drawable under tpe
     assert extension_problems(conditional("tpe", [3, 5], kernel_step=False)) == []
+
+
+def test_a_step_skopt_never_reads_becomes_a_list_its_suggester_keeps():
+    # Katib's Skopt: Integer(1, 7) / Real(0.01, 0.1) whatever the step (every Katib version)
+    document = compile_space(space("bayesianoptimization", k={"type": "int", "low": 1, "high": 7, "step": 2}))
+    k, lr = params(document)["k"], params(document)["lr"]
+    assert k == {"name": "k", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "3", "5", "7"]}}
+    assert lr["parameterType"] == "discrete" and lr["feasibleSpace"]["list"][:3] == ["0.01", "0.02", "0.03"]
+    [tp] = [t for t in document["spec"]["trialTemplate"]["trialParameters"] if t["name"] == "k"]
+    assert "Katib's Skopt service for bayesianoptimization ignores the step" in tp["description"]
+    values = drawn(document, "k", trials=8)
+    assert values and values <= {"1", "3", "5", "7"}
+
+
+def test_hyperband_lists_doubles_as_categorical_and_keeps_its_resource_step():
+    doc = space("hyperband", k={"type": "int", "low": 1, "high": 7, "step": 2},
+                epochs={"type": "int", "low": 1, "high": 9, "step": 2})
+    doc.update(algorithm={"name": "hyperband", "settings": {"r_l": 9, "eta": 3, "resource_name": "epochs",
+                                                             "random_state": 1}}, parallel=9)
+    document = compile_space(doc)
+    found = params(document)
+    assert found["k"]["parameterType"] == "discrete"  # Katib's hyperband reads a discrete list as ints
+    assert found["lr"]["parameterType"] == "categorical"
+    assert found["epochs"]["feasibleSpace"] == {"min": "1", "max": "9", "step": "2"}  # hyperband sets it
+    suggester = build_suggester(experiment_from_dict(document), seed=5)
+    first = [s.assignments for s in suggester.suggest(9, [])]
+    assert first and {a["k"] for a in first} <= {"1", "3", "5", "7"}
+    assert {a["lr"] for a in first} <= set(found["lr"]["feasibleSpace"]["list"])
+
+
+@pytest.mark.parametrize("algorithm", ["cmaes", "sobol", "multivariate-tpe"])
+def test_services_that_keep_the_grid_keep_the_step(algorithm):
+    document = compile_space(space(algorithm, k={"type": "int", "low": 1, "high": 7, "step": 2}))
+    assert params(document)["k"]["feasibleSpace"] == {"min": "1", "max": "7", "step": "2"}
