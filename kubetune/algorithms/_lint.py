@@ -23,6 +23,7 @@ from kubetune.experiment.access import as_dict, as_str, dig
 from kubetune.experiment.errors import Problem, show, warning
 from kubetune.experiment.lint import lint_parameters
 from kubetune.experiment.space import Parameter, space_size
+from kubetune.experiment.step_values import show_values, step_multiples
 from kubetune.experiment.types import Experiment
 from kubetune.experiment.validate import settings_of
 
@@ -66,7 +67,7 @@ def _drawn_count(algorithm: str, p: Parameter) -> int | None:
     low = p.min
     if dist == dist_table.LOG_UNIFORM:  # kubetune run's floor (Katib's hyperopt refuses min <= 0)
         low = max(low, 1 if p.type == "int" else 1e-10)
-    return dist_table.step_multiples(low, p.max, step).count
+    return step_multiples(low, p.max, step).count
 
 
 def algorithm_lint(exp: Experiment) -> list[Problem]:
@@ -173,11 +174,11 @@ def _step_problems(path: str, algorithm: str, p: Parameter, dist: str) -> list[P
         return []
     drawn, grid = changed
     step = p.format_value(p.step)
-    message = (f"{algorithm} draws {dist_table.show_values(drawn, p.type)} (multiples of {step} "
+    message = (f"{algorithm} draws {show_values(drawn, p.type)} (multiples of {step} "
                f"from 0: Katib's hyperopt service, and kubetune run alike, round the draw to a multiple "
-               f"of the step), not {dist_table.show_values(grid, p.type)} (min + k * step)")
+               f"of the step), not {show_values(grid, p.type)} (min + k * step)")
     intended = (f"list the values meant: parameterType discrete, feasibleSpace.list "
-                f"[{dist_table.show_values(grid, p.type, most=grid.count)}]" if grid.count <= 20
+                f"[{show_values(grid, p.type, most=grid.count)}]" if grid.count <= 20
                 else "list the values meant as a discrete parameter")
     return [warning(f"{path}.step", message, f"{intended}; or make min and max multiples of {step}")]
 

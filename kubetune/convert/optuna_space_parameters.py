@@ -12,6 +12,7 @@ from typing import Any
 
 from kubetune.experiment import distributions as dist_table
 from kubetune.experiment.katib_text import katib_string
+from kubetune.experiment.step_values import show_values
 
 from .errors import Problems, join, show
 from .nni_encode import MAX_LIST
@@ -175,7 +176,7 @@ def _keep_step_meaning(katib: dict, algorithm: str) -> str:
     if changed is not None:
         drawn, grid = changed
         why = (f"{algorithm} (Katib's hyperopt) would draw multiples of {space['step']} "
-               f"({dist_table.show_values(drawn, ptype)})")
+               f"({show_values(drawn, ptype)})")
     elif ignored is not None:
         eras, grid = ignored
         service = dist_table.ALGORITHM_SERVICE[algorithm].name
@@ -184,7 +185,7 @@ def _keep_step_meaning(katib: dict, algorithm: str) -> str:
     else:
         return ""
     was = (f"Optuna's {space['min']}..{space['max']} step {space['step']} "
-           f"({dist_table.show_values(grid, ptype)})")
+           f"({show_values(grid, ptype)})")
     if grid.count > MAX_LIST:
         return f"{was} kept as a step although {why}: too many values to list"
     values = [katib_string(int(v) if ptype == "int" else float(v)) for v in grid.values()]

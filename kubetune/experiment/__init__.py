@@ -12,7 +12,8 @@ katib_models.py  Katib's generated models, imported one module at a time (not th
 validate.py      the webhook rules (katib-semantics 2.1); katib_config.py: the algorithm names it knows
 lint.py          traps Katib accepts that need no algorithm knowledge
 space.py         parameters and their feasible spaces; distributions.py: what each Katib
-                 algorithm does with a distribution, per Katib version (the evidence table)
+                 algorithm does with a distribution, per Katib version (the evidence table);
+                 step_values.py: the values a step gives (grid or hyperopt's multiples)
 extensions.py    kubetune's extensions (conditions.py, objectives.py, duration.py)
 template.py, job_schema.py   the trial template's placeholders; the batch/v1 Job schema
 errors.py, access.py         Problem / SpecError; reading untyped YAML safely

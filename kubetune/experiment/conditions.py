@@ -33,6 +33,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from . import distributions as dist_table
+from .step_values import StepValues, show_values, step_grid, step_multiples
 from .errors import Problem, did_you_mean, error, kind_of, show
 from .space import Parameter
 
@@ -96,23 +97,23 @@ def never_drawn(space: ConditionalSpace, algorithm: str, path: str = ANNOTATION_
             drawn, how = _int_draws(param, algorithm)
             for value in sorted(v for v in allowed if not drawn.contains(int(v))):
                 problems.append(error(f"{path}.{child}.when.{parent}", f"{value} is never drawn for {parent} "
-                                      f"({how}: {dist_table.show_values(drawn, 'int')}), so {child} is "
+                                      f"({how}: {show_values(drawn, 'int')}), so {child} is "
                                       "never active with it",
                                       f"list values {parent} takes, or make {parent} a discrete parameter "
                                       "listing the values meant"))
     return problems
 
 
-def _int_draws(param: Parameter, algorithm: str) -> tuple[dist_table.StepValues, str]:
+def _int_draws(param: Parameter, algorithm: str) -> tuple[StepValues, str]:
     """The values an int parameter takes under `algorithm` (in kubetune run and on Katib), and how."""
     step = int(param.step) if param.step else 1
     dist = param.distribution or dist_table.UNIFORM
     multiples = dist_table.draws_step_multiples(algorithm, "int", dist) or (
         dist in (dist_table.NORMAL, dist_table.LOG_NORMAL) and dist_table.samples_unclipped_normal(algorithm))
     if multiples:
-        return (dist_table.step_multiples(param.min, param.max, step),
+        return (step_multiples(param.min, param.max, step),
                 f"{algorithm} draws multiples of {step} from 0")
-    return dist_table.step_grid(param.min, param.max, step), f"the values are min + k * {step}"
+    return step_grid(param.min, param.max, step), f"the values are min + k * {step}"
 
 
 def canonical_value(param: Parameter, value: Any) -> str | None:

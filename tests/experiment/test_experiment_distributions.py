@@ -2,6 +2,8 @@
 Katib's source (per version) are the ones lint and the engine rely on."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from kubetune.experiment import distributions as t
@@ -162,7 +164,7 @@ def test_services_that_never_read_the_step(algorithm, ptype, dist, step, eras):
     found = t.step_ignored(algorithm, ptype, dist, 1, 7, step)
     assert (found[0] if found else ()) == eras
     if found:
-        assert found[1].values()[:2] == [1, 1 + t._decimal(step)]
+        assert found[1].values()[:2] == [1, 1 + Decimal(str(step))]
 
 
 def test_list_type_avoids_hyperbands_integer_discrete_lists():
