@@ -24,8 +24,11 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 class OptunaDriver:
     def __init__(self, table: Table, seed: int):
         self.table = table
+        # a fixed name: HyperbandPruner picks each trial's bracket by crc32(study name + trial
+        # number), and an unnamed study gets a random uuid, which made the peer differ run to run
         self.study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+            study_name=f"peer-{table.space.name}-{seed}", direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
             pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=table.max_epochs,
                                                   reduction_factor=3))
         self.running: dict[str, optuna.Trial] = {}

@@ -117,6 +117,17 @@ def test_optuna_peer_prunes_and_reports_every_trial():
     assert trace.total_epochs == 300
 
 
+def test_optuna_peer_is_reproducible_per_seed():
+    """HyperbandPruner assigns brackets by crc32(study name, trial number): the peer's study is named
+    per seed, so two replays with one seed prune the same trials (an unnamed study did not)."""
+    def replay(seed: int) -> list:
+        driver = OptunaDriver(toy_table(), seed=seed)
+        simulate.run(driver, parallel=4, cap_epochs=300)
+        return [(t.params, t.state.name, len(t.intermediate_values)) for t in driver.study.trials]
+
+    assert replay(1) == replay(1)
+
+
 def test_replay_is_reproducible_per_seed():
     table = toy_table()
     a = replay_one(table, _method("asha"), 3, parallel=4, cap_epochs=120)
