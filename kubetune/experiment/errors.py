@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 ERROR = "error"
@@ -26,6 +26,13 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    def moved(self, old: str, new: str) -> Problem | None:
+        """This finding with the field path prefix `old` replaced by `new`; None when its path is not
+        under `old` (a finding about a value that was written somewhere else)."""
+        if self.path != old and not self.path.startswith(old + "."):
+            return None
+        return replace(self, path=new + self.path[len(old):])
 
 
 def error(path: str, message: str, hint: str = "") -> Problem:

@@ -18,7 +18,7 @@ is for. Problems found in a setting's value are reported at the setting's path.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from .conditions import ANNOTATION_PATH as CONDITIONS_PATH
@@ -68,9 +68,9 @@ def _relocated(problems: list[Problem], moved: Mapping[str, str]) -> list[Proble
     out = []
     for p in problems:
         for old, new in moved.items():
-            if p.path == old or p.path.startswith(old + "."):
-                p = Problem(new + p.path[len(old):], p.message.replace("annotation", "setting"), p.severity,
-                            p.hint.replace(POPULATION_ANNOTATION, POPULATION_SETTING)
+            if (at := p.moved(old, new)) is not None:
+                p = replace(at, message=at.message.replace("annotation", "setting"),
+                            hint=at.hint.replace(POPULATION_ANNOTATION, POPULATION_SETTING)
                             .replace(OBJECTIVES_ANNOTATION, OBJECTIVES_SETTING))
                 break
         out.append(p)

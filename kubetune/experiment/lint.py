@@ -10,7 +10,6 @@ service ignores, distributions per Katib version, budgets, resume) are kubetune.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -69,10 +68,7 @@ def _with_config_map_template(exp: Experiment, spec: dict) -> tuple[dict, str | 
 
 def _relocated(problem: Problem, where: str | None) -> Problem:
     """A finding about the trialSpec, named by the ConfigMap template it came from."""
-    prefix = f"{T}.trialSpec"
-    if where is None or not (problem.path == prefix or problem.path.startswith(prefix + ".")):
-        return problem
-    return dataclasses.replace(problem, path=where + problem.path[len(prefix):])
+    return (where is not None and problem.moved(f"{T}.trialSpec", where)) or problem
 
 
 def lint_parameters(spec: dict) -> list[tuple[int, dict, Parameter | None]]:
