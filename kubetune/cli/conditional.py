@@ -22,16 +22,17 @@ def inactive_rule(annotations: Mapping | None, spec: dict) -> InactiveOf:
     """assignments -> names of the inactive parameters (none without conditions, given as the
     kubetune.io/conditions annotation or the kubetune.conditions algorithm setting, or when they
     cannot be read: the run itself reported that)."""
-    settings = _settings(spec)
-    if CONDITIONS_ANNOTATION not in (annotations or {}) and CONDITIONS_SETTING not in dict(settings):
-        return never
+    algorithm = spec.get("algorithm") if isinstance(spec, dict) and isinstance(spec.get("algorithm"), dict) else {}
+    if CONDITIONS_ANNOTATION not in (annotations or {}) and CONDITIONS_SETTING not in str(algorithm):
+        return never  # (a cheap look: most runs have no conditions and load no experiment code)
     from kubetune.experiment.conditions import parse_conditions
     from kubetune.experiment.errors import SpecError
     from kubetune.experiment.extension_form import extension_values
     from kubetune.experiment.space import parse_parameters
+    from kubetune.experiment.validate import settings_of
 
     try:
-        values, _, problems = extension_values(annotations, settings)
+        values, _, problems = extension_values(annotations, settings_of(algorithm))
         if problems:
             return never
         space, problems = parse_conditions(values, parse_parameters(spec))
@@ -40,13 +41,6 @@ def inactive_rule(annotations: Mapping | None, spec: dict) -> InactiveOf:
     if space is None or any(p.is_error for p in problems):
         return never
     return lambda assignments: frozenset(n for n in assignments if not space.is_active(n, assignments))
-
-
-def _settings(spec: dict) -> list[tuple[str, object]]:
-    """spec.algorithm.algorithmSettings as (name, value), in spec order."""
-    algorithm = spec.get("algorithm") if isinstance(spec, dict) else None
-    raw = algorithm.get("algorithmSettings") if isinstance(algorithm, dict) else None
-    return [(s.get("name"), s.get("value")) for s in raw or [] if isinstance(s, dict)]
 
 
 def annotations_of_run(run_dir: str | Path) -> dict:
