@@ -11,7 +11,6 @@ from kubetune.engine.status import phase
 from kubetune.numbers import INACTIVE, human, human_assignments
 from kubetune.results import Counts, TrialRow, ranked
 
-from kubetune.engine.failures import reason
 from .fit import Col, fit_table
 from .terminal import console  # noqa: F401 - the console every command prints with
 
@@ -105,15 +104,6 @@ def trials_table(trials: list[TrialRow], objective_type: str, metric_names: list
     if len(rows) < len(everything):
         notes.insert(0, f"showing the best {len(rows)} of {len(everything)} trials")
     return table, notes
-
-
-def failure_lines(trials: list[TrialRow], limit: int = 8, width: int = 160) -> list[str]:
-    """`name  reason` for the trials that did not succeed, at most `limit` (and how many more)."""
-    failed = [t for t in trials if t.state in FAILED_STATES and reason(t)]
-    lines = [f"{t.name}  {t.state}: {reason(t, width)}" for t in failed[:limit]]
-    if len(failed) > limit:
-        lines.append(f"... and {len(failed) - limit} more (kubetune trials NAME -o json has every message)")
-    return lines
 
 
 def status_title(status: dict, name: str) -> str:

@@ -12,8 +12,8 @@ from kubetune.results import TrialRow, ranked
 
 from .common import UserError, to_json, to_yaml
 from .conditional import InactiveOf, never
-from kubetune.engine.failures import common_failure
-from .tables import console, failure_lines, fmt, status_table, status_text, trial_dict, trials_table
+from kubetune.engine.failures import failure_summary
+from .tables import console, fmt, status_table, status_text, trial_dict, trials_table
 from .terminal import emit, escape, width_of
 
 LEADERBOARD_ROWS = 20
@@ -64,22 +64,6 @@ def explain_failed(client, rows: list[TrialRow], namespace: str, primary_contain
     for note in reader.notes[said:]:
         print(f"kubetune: note: {note}", file=sys.stderr)
     return rows
-
-
-def failure_summary(trials: list[TrialRow], width: int) -> list[str]:
-    """Why trials failed: once, prominently, when most failed the same way; else each reason."""
-    if not trials:
-        return []
-    common = common_failure(trials)
-    if common is not None:
-        first, *reasons = common.lines(max(40, width - 4))
-        return [f"!! {first}"] + [f"!!   {r}" for r in reasons]
-    lines = failure_lines(trials, width=10_000)
-    return ["why trials failed:"] + [_clip(f"  {ln}", width) for ln in lines] if lines else []
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(20, width) - 1] + "…"
 
 
 def show_trials(results: Results, output: str, limit: int | None = None) -> None:

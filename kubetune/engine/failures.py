@@ -205,3 +205,24 @@ class FailureTally:
             return None
         row, failure = self._first[signature]
         return CommonFailure(count, self._failed, self._finished, row, failure)
+
+
+def failure_lines(trials: list[TrialRow], limit: int = 8, width: int = 160) -> list[str]:
+    """`name  reason` for the trials that did not succeed, at most `limit` (and how many more)."""
+    failed = [t for t in trials if t.state in FAILED_STATES + ("Killed",) and reason(t)]
+    lines = [f"{t.name}  {t.state}: {reason(t, width)}" for t in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"... and {len(failed) - limit} more (kubetune trials NAME -o json has every message)")
+    return lines
+
+
+def failure_summary(trials: list[TrialRow], width: int) -> list[str]:
+    """Why trials failed: once, prominently, when most failed the same way; else each reason."""
+    if not trials:
+        return []
+    common = common_failure(trials)
+    if common is not None:
+        first, *reasons = common.lines(max(40, width - 4))
+        return [f"!! {first}"] + [f"!!   {r}" for r in reasons]
+    lines = failure_lines(trials, width=10_000)
+    return ["why trials failed:"] + [_clip(f"  {ln}", max(20, width)) for ln in lines] if lines else []

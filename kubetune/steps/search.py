@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from kubetune.engine.failures import failure_summary
 from kubetune.engine.failures import reason as failure_reason
 from kubetune.numbers import human, human_assignments
 from kubetune.results import Counts, TrialRow, ranked
@@ -105,17 +106,14 @@ class _Progress:
                  f"early-stopped {c.early_stopped} | {best_text}")
 
 
-def _why_trials_failed(client, namespace: str, snap, shown: int = 3) -> str:
+def _why_trials_failed(client, namespace: str, snap) -> str:
     """What the failed trials' pods say (kubetune.cluster.pods: exit code, OOMKilled, the log's
-    error line), for the step's error: Katib's own message rarely says why."""
+    error line), summed up as the CLI does, for the step's error: Katib's own message rarely says why."""
     from kubetune.cluster.pods import PodReader
 
     reader = PodReader(client, namespace, snap.view.primary_container)
-    rows = [r for r in reader.explain(snap.rows) if failure_reason(r)]
-    lines = [f"  {r.name}: {failure_reason(r)}" for r in rows[:shown]]
-    if len(rows) > shown:
-        lines.append(f"  ... and {len(rows) - shown} more: kubetune trials {snap.view.name} -n {namespace}")
-    return "".join(f"\n{line}" for line in (["why the trials failed:"] if lines else []) + lines + reader.notes)
+    lines = failure_summary(reader.explain(snap.rows), 160) + reader.notes
+    return "".join(f"\n{line}" for line in lines)
 
 
 def _condition(status: dict, type_: str) -> dict | None:

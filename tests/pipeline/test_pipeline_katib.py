@@ -228,5 +228,5 @@ def test_failed_experiment_says_what_the_trials_pods_say(fake_api, kubeconfig, t
     with pytest.raises(SearchFailed) as info:
         search_step(str(tmp_path / "out"), **SEARCH_ARGS, say=lambda _: None)
     message = str(info.value)
-    assert "max failed count has reached\nwhy the trials failed:" in message, message
-    assert f"{NAME}-aaa: exit code 2: [trainer] error: data path /datasets/digits does not exist" in message
+    assert "max failed count has reached\nwhy trials failed:" in message, message
+    assert f"{NAME}-aaa  Failed: exit code 2: [trainer] error: data path /datasets/digits does not exist" in message
