@@ -54,3 +54,12 @@ def experiment(name: str = "exp", *, parameters=None, args=None, algorithm="rand
             "metadata": {"name": name, "namespace": "default"}, "spec": spec}
 
 
+def state_rows(db: Path) -> list:
+    """Every trial row of a run's state.db, read as `kubetune trials` reads it (read-only)."""
+    from kubetune.engine.state import ExperimentState
+
+    st = ExperimentState(db, readonly=True)
+    try:
+        return st.trials()
+    finally:
+        st.close()

@@ -14,7 +14,7 @@ import yaml
 
 from kubetune.engine.state import ExperimentState
 
-from engine_helpers import experiment
+from engine_helpers import experiment, state_rows
 
 
 def states(result) -> list[str]:
@@ -230,25 +230,17 @@ def test_kill_9_then_resume_finishes_with_exact_trial_count(tmp_path):
                 break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = {r.name: r.state for r in _rows(db)}
+    before = {r.name: r.state for r in state_rows(db)}
     assert "Running" in before.values()
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert rerun.returncode == 0, rerun.stderr
-    after = _rows(db)
+    after = state_rows(db)
     assert len(after) == 6
     assert all(r.state == "Succeeded" for r in after)
     for name, state in before.items():  # finished trials were kept, not re-run
         if state == "Succeeded":
             assert next(r for r in after if r.name == name).attempts == 1
     assert json.loads(rerun.stdout)["status"]["trialsSucceeded"] == 6
-
-
-def _rows(db: Path):
-    st = ExperimentState(db, readonly=True)
-    try:
-        return st.trials()
-    finally:
-        st.close()
 
 
 def test_resume_with_changed_search_space_is_refused(tmp_path):

@@ -17,7 +17,7 @@ import yaml
 
 from kubetune.engine.state import ExperimentState
 
-from engine_helpers import experiment
+from engine_helpers import experiment, state_rows
 
 X = {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0.0", "max": "1.0"}}
 EPOCHS = {"name": "epochs", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
@@ -148,14 +148,6 @@ def test_patience_stops_a_plateaued_curve(run_experiment):
 
 # ---- kill -9, then resume ----------------------------------------------------------------------
 
-def _rows(db: Path):
-    st = ExperimentState(db, readonly=True)
-    try:
-        return st.trials()
-    finally:
-        st.close()
-
-
 def kill_then_resume(tmp_path, raw):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(raw))
@@ -166,7 +158,7 @@ def kill_then_resume(tmp_path, raw):
     while time.time() < deadline:  # at least two trials finished and others run
         time.sleep(0.3)
         try:
-            rows = _rows(db) if db.exists() else []
+            rows = state_rows(db) if db.exists() else []
         except Exception:
             rows = []
         finished = sum(r.state in ("Succeeded", "EarlyStopped") for r in rows)
@@ -174,11 +166,11 @@ def kill_then_resume(tmp_path, raw):
             break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = {r.name: r for r in _rows(db)}
+    before = {r.name: r for r in state_rows(db)}
     assert any(r.state == "Running" for r in before.values())
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert rerun.returncode == 0, rerun.stderr
-    after = _rows(db)
+    after = state_rows(db)
     for name, row in before.items():  # finished trials were kept, not re-run; labels intact
         if row.state in ("Succeeded", "EarlyStopped"):
             kept = next(r for r in after if r.name == name)

@@ -14,17 +14,9 @@ import psutil
 import pytest
 import yaml
 
-from engine_helpers import experiment
+from engine_helpers import experiment, state_rows
 from kubetune.engine.state import ExperimentState
 from launch_helpers import SCRIPTS
-
-
-def _rows(db: Path):
-    st = ExperimentState(db, readonly=True)
-    try:
-        return st.trials()
-    finally:
-        st.close()
 
 
 def _alive(pids) -> list[int]:
@@ -63,7 +55,7 @@ def test_kill_9_with_warm_workers_then_resume(tmp_path):
         time.sleep(0.2)
         if db.exists():
             try:
-                rows = _rows(db)
+                rows = state_rows(db)
             except Exception:  # noqa: BLE001 - the first transaction may not be committed yet
                 continue
             if sum(r.state == "Succeeded" for r in rows) >= 1 and sum(r.state == "Running" for r in rows) == 2:
@@ -87,10 +79,10 @@ def test_kill_9_with_warm_workers_then_resume(tmp_path):
         time.sleep(0.1)
     assert not _alive(descendants), [psutil.Process(p).cmdline() for p in _alive(descendants)]
     assert not _under(tmp_path)
-    before = {r.name: r.state for r in _rows(db)}
+    before = {r.name: r.state for r in state_rows(db)}
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
     assert rerun.returncode == 0, rerun.stderr
-    after = _rows(db)
+    after = state_rows(db)
     assert len(after) == 6 and json.loads(rerun.stdout) == ["Succeeded"] * 6
     for name, state in before.items():  # finished trials were kept, interrupted ones re-run once
         row = next(r for r in after if r.name == name)
@@ -114,7 +106,7 @@ def test_interrupt_stops_forked_trials_and_the_warm_parent(tmp_path):
     while time.time() < deadline:
         time.sleep(0.2)
         try:
-            if db.exists() and sum(r.state == "Running" for r in _rows(db)) == 2:
+            if db.exists() and sum(r.state == "Running" for r in state_rows(db)) == 2:
                 break
         except Exception:  # noqa: BLE001 - not committed yet
             continue
